@@ -1,0 +1,198 @@
+"""The convolutional gated autoencoder (CGAE) and its critic (Lattner & Grachten 2019, §3).
+
+    m = W(U x · V y)               code, (B, 16, T)
+    ỹ = Vᵀ(U x · Wᵀ m)             reconstruction, (B, 1, T)
+
+U and V are stacks of dilated convolutions (kernel 2, dilations 1..128, "same"
+padding); W is a stack of 1×1 convolutions. The decoder's Vᵀ and Wᵀ are the adjoints
+of V and W with tied weights. SELU sits between layers and never at a stack's output.
+The critic D scores (code, U x) pairs frame by frame.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Layer sizes; the defaults are the paper's."""
+
+    context_channels: int = 4
+    target_channels: int = 1
+    conv_channels: tuple[int, ...] = (32, 32, 64, 64, 64, 128, 128, 256)
+    grouped_layers: int = 5  # first layers of U that keep the context channels apart
+    kernel_size: int = 2
+    mapping_channels: tuple[int, ...] = (128, 128, 64, 32, 32, 16)  # W; the last is the code size
+    critic_channels: tuple[int, ...] = (256, 128, 64, 64, 1)
+
+    @property
+    def code_size(self) -> int:
+        return self.mapping_channels[-1]
+
+    @property
+    def dilations(self) -> tuple[int, ...]:
+        return tuple(2**i for i in range(len(self.conv_channels)))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ModelConfig:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def same_padding(dilation: int, kernel_size: int) -> tuple[int, int]:
+    """(left, right) zero padding that keeps the length of a dilated convolution."""
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+def receptive_field(config: ModelConfig) -> dict[str, int]:
+    """Frames each output depends on: the encoder's and the decoder's span, and the
+    decoder's reach to the left and right of the frame it writes."""
+    pads = [same_padding(d, config.kernel_size) for d in config.dilations]
+    left, right = sum(p[0] for p in pads), sum(p[1] for p in pads)
+    # Decoder: U x reaches (left, right); the adjoint Vᵀ reaches (right, left) more.
+    return {
+        "encoder": left + right + 1,
+        "decoder": 2 * (left + right) + 1,
+        "decoder_left": left + right,
+        "decoder_right": left + right,
+    }
+
+
+def lecun_normal_(layer: nn.Conv1d) -> nn.Conv1d:
+    """LeCun-normal weights and zero bias, the initialization SELU networks assume."""
+    fan_in = layer.weight.shape[1] * layer.weight.shape[2]
+    nn.init.normal_(layer.weight, std=fan_in**-0.5)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class DilatedStack(nn.Module):
+    """Dilated convolutions with SELU between layers; (B, C_in, T) -> (B, C_out, T).
+
+    `transpose` runs the adjoint of the same layers in reverse order (weights tied,
+    biases its own): (B, C_out, T) -> (B, C_in, T).
+    """
+
+    def __init__(self, in_channels: int, config: ModelConfig, *, groups: int = 1, grouped_layers: int = 0):
+        super().__init__()
+        self.kernel_size = config.kernel_size
+        self.dilations = config.dilations
+        self.groups = [groups if i < grouped_layers else 1 for i in range(len(config.conv_channels))]
+        channels = (in_channels, *config.conv_channels)
+        self.layers = nn.ModuleList(
+            lecun_normal_(nn.Conv1d(c_in, c_out, config.kernel_size, dilation=d, groups=g))
+            for c_in, c_out, d, g in zip(channels[:-1], channels[1:], self.dilations, self.groups)
+        )
+        self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
+
+    def conv(self, i: int, h: torch.Tensor) -> torch.Tensor:
+        """Layer i alone, before its activation: (B, C_i, T) -> (B, C_i+1, T)."""
+        return self.layers[i](F.pad(h, same_padding(self.dilations[i], self.kernel_size)))
+
+    def conv_transpose(self, i: int, h: torch.Tensor) -> torch.Tensor:
+        """Adjoint of layer i with the tied weight: a plain convolution with the kernel
+        flipped, in/out swapped and the padding mirrored (exports to ONNX as Conv)."""
+        left, right = same_padding(self.dilations[i], self.kernel_size)
+        weight = self.layers[i].weight.transpose(0, 1).flip(-1)
+        return F.conv1d(F.pad(h, (right, left)), weight, self.transpose_biases[i], dilation=self.dilations[i])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i in range(len(self.layers)):
+            x = self.conv(i, x)
+            if i < len(self.layers) - 1:
+                x = F.selu(x)
+        return x
+
+    def transpose(self, h: torch.Tensor) -> torch.Tensor:
+        """The tied adjoint pass, last layer first; defined for ungrouped stacks."""
+        assert all(g == 1 for g in self.groups), "the adjoint pass is defined for ungrouped stacks"
+        for i in reversed(range(len(self.layers))):
+            h = self.conv_transpose(i, h)
+            if i > 0:
+                h = F.selu(h)
+        return h
+
+
+class PointwiseStack(nn.Module):
+    """1×1 convolutions with SELU between layers; `transpose` is the tied adjoint
+    (biases its own)."""
+
+    def __init__(self, channels: tuple[int, ...]):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            lecun_normal_(nn.Conv1d(c_in, c_out, 1)) for c_in, c_out in itertools.pairwise(channels)
+        )
+        self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = F.selu(x)
+        return x
+
+    def transpose(self, h: torch.Tensor) -> torch.Tensor:
+        for i in reversed(range(len(self.layers))):
+            h = F.conv1d(h, self.layers[i].weight.transpose(0, 1), self.transpose_biases[i])
+            if i > 0:
+                h = F.selu(h)
+        return h
+
+
+class CGAE(nn.Module):
+    """Convolutional gated autoencoder. x: context (B, 4, T); y: kick (B, 1, T);
+    m: code (B, code_size, T)."""
+
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.config = config
+        self.U = DilatedStack(
+            config.context_channels, config,
+            groups=config.context_channels, grouped_layers=config.grouped_layers,
+        )
+        self.V = DilatedStack(config.target_channels, config)
+        self.W = PointwiseStack((config.conv_channels[-1], *config.mapping_channels))
+
+    def encode(self, context: torch.Tensor, kick: torch.Tensor) -> torch.Tensor:
+        """(B, 4, T), (B, 1, T) -> code (B, code_size, T)."""
+        return self.W(self.U(context) * self.V(kick))
+
+    def decode(self, context: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """(B, 4, T), (B, code_size, T) -> kick (B, 1, T)."""
+        return self.decode_from_features(self.U(context), code)
+
+    def decode_from_features(self, context_features: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Decoder on precomputed U x: (B, C, T), (B, code_size, T) -> (B, 1, T)."""
+        return self.V.transpose(context_features * self.W.transpose(code))
+
+    def forward(
+        self, context: torch.Tensor, kick: torch.Tensor, context_warped: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One training pass (paper Eq. 5): the code comes from the untransformed pair,
+        the reconstruction from the warped context.
+
+        Returns (code (B, code_size, T), U x (B, C, T), reconstruction (B, 1, T)).
+        """
+        context_features = self.U(context)
+        code = self.W(context_features * self.V(kick))
+        return code, context_features, self.decode(context_warped, code)
+
+
+class Critic(nn.Module):
+    """WGAN critic D on concat(code, U x); (B, code_size, T), (B, C, T) -> (B, 1, T)."""
+
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.net = PointwiseStack((config.code_size + config.conv_channels[-1], *config.critic_channels))
+
+    def forward(self, code: torch.Tensor, context_features: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([code, context_features], dim=1))

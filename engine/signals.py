@@ -1,0 +1,110 @@
+"""The typed bundle both signal domains return, and the steps they share.
+
+Frame `n` of every curve is centred at time `n / fps` seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 44100
+HOP_LENGTH = 512
+FRAME_LENGTH = 1024
+FPS = SAMPLE_RATE / HOP_LENGTH  # about 86.13 frames per second
+CONTEXT_CHANNELS = ("snare", "bass", "beat", "downbeat")
+KICK_CHANNEL = "kick"
+
+
+@dataclass(frozen=True)
+class SongSignals:
+    """What the model sees of one song.
+
+    context: (4, T) float32, channels `CONTEXT_CHANNELS`, each standardized.
+    kick: (1, T) float32 standardized kick onset strength, or None when the song has none.
+    beat_times_s / downbeat_times_s: (n,) beat and bar-start times in seconds
+    (beat times include the downbeats).
+    fps: frame rate of the curves.
+    silent_channels: names of channels that were all zero and so stay zero.
+    """
+
+    context: np.ndarray
+    kick: np.ndarray | None
+    beat_times_s: np.ndarray
+    downbeat_times_s: np.ndarray
+    fps: float
+    silent_channels: tuple[str, ...] = ()
+
+    @property
+    def n_frames(self) -> int:
+        return self.context.shape[1]
+
+
+def standardize(curve: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Zero mean, unit variance over time; returns (curve, was_silent).
+
+    A constant curve carries no information: it becomes all zeros and is reported
+    as silent instead of being divided by zero.
+    """
+    curve = np.asarray(curve, dtype=np.float64)
+    std = curve.std()
+    if std < 1e-8 * max(1.0, float(np.abs(curve).max(initial=0.0))):
+        return np.zeros(curve.shape, dtype=np.float32), True
+    return ((curve - curve.mean()) / std).astype(np.float32), False
+
+
+def assemble(
+    raw_context: dict[str, np.ndarray],
+    raw_kick: np.ndarray | None,
+    *,
+    beat_times_s: np.ndarray,
+    downbeat_times_s: np.ndarray,
+    fps: float,
+) -> SongSignals:
+    """Standardize raw (T,) curves into a `SongSignals`.
+
+    raw_context: one (T,) curve per name in `CONTEXT_CHANNELS`; raw_kick: (T,) or None.
+    """
+    rows, silent = [], []
+    for name in CONTEXT_CHANNELS:
+        row, was_silent = standardize(raw_context[name])
+        rows.append(row)
+        if was_silent:
+            silent.append(name)
+    kick = None
+    if raw_kick is not None:
+        kick_row, kick_silent = standardize(raw_kick)
+        if kick_silent:
+            silent.append(KICK_CHANNEL)
+        kick = kick_row[None, :]
+    return SongSignals(
+        context=np.stack(rows),
+        kick=kick,
+        beat_times_s=np.asarray(beat_times_s, dtype=np.float64),
+        downbeat_times_s=np.asarray(downbeat_times_s, dtype=np.float64),
+        fps=float(fps),
+        silent_channels=tuple(silent),
+    )
+
+
+def frames_for_duration(duration_s: float, *, fps: float = FPS) -> int:
+    """Number of frames that cover `duration_s` seconds (at least one)."""
+    return max(1, int(np.ceil(duration_s * fps)) + 1)
+
+
+def impulse_curve(
+    times_s: np.ndarray, weights: np.ndarray, *, n_frames: int, fps: float = FPS
+) -> np.ndarray:
+    """Weighted impulses at `times_s`, shaped by a short decay kernel; (n_frames,) float32.
+
+    Each onset goes to its nearest frame and is convolved with an exponential decay
+    (time constant 1.5 frames, 8 frames long), so that the curve resembles an onset
+    detection function and its peak lies on the onset's frame.
+    """
+    curve = np.zeros(n_frames, dtype=np.float64)
+    frames = np.round(np.asarray(times_s, dtype=np.float64) * fps).astype(int)
+    keep = (frames >= 0) & (frames < n_frames)
+    np.add.at(curve, frames[keep], np.asarray(weights, dtype=np.float64)[keep])
+    kernel = np.exp(-np.arange(8) / 1.5)
+    return np.convolve(curve, kernel)[:n_frames].astype(np.float32)

@@ -1,0 +1,58 @@
+"""Style codes: a random code held over time, or a reference song's dominant code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import davies_bouldin_score
+
+K_RANGE = range(2, 11)
+
+
+@dataclass(frozen=True)
+class StyleEstimate:
+    """A song's style: the centroid (K,) of its largest code cluster, with the number
+    of clusters k chosen by the Davies–Bouldin score, that score, and the share of the
+    song's frames in the chosen cluster."""
+
+    code: np.ndarray
+    k: int
+    davies_bouldin: float
+    share: float
+
+
+def sample_code(rng: np.random.Generator, *, code_size: int = 16) -> np.ndarray:
+    """One style code drawn from N(0, I); (code_size,) float32."""
+    return rng.standard_normal(code_size).astype(np.float32)
+
+
+def hold_code(code: np.ndarray, *, n_frames: int) -> np.ndarray:
+    """Repeat a (K,) code over time; (K, n_frames) float32."""
+    return np.repeat(np.asarray(code, dtype=np.float32)[:, None], n_frames, axis=1)
+
+
+def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 0) -> StyleEstimate:
+    """Cluster a song's (K, T) code path frame by frame and take its dominant code.
+
+    For each k in `k_range` (capped below the number of distinct frames) k-means runs
+    over the T frames; the k with the lowest Davies–Bouldin score wins and the centroid
+    of its largest cluster is the style code. A path with fewer than three distinct
+    frames is its own style (k = 1).
+    """
+    frames = np.asarray(code_path, dtype=np.float64).T
+    n_distinct = len(np.unique(frames.round(6), axis=0))
+    candidates = [k for k in k_range if k < n_distinct]
+    if not candidates:
+        return StyleEstimate(frames.mean(axis=0).astype(np.float32), 1, 0.0, 1.0)
+    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    for k in candidates:
+        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(frames)
+        score = davies_bouldin_score(frames, km.labels_)
+        if best is None or score < best[0]:
+            best = (score, k, km.labels_, km.cluster_centers_)
+    score, k, labels, centres = best
+    counts = np.bincount(labels, minlength=k)
+    largest = int(counts.argmax())
+    return StyleEstimate(centres[largest].astype(np.float32), k, float(score), float(counts[largest] / len(labels)))

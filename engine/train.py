@@ -1,0 +1,328 @@
+"""Training of the CGAE with its critic: two steps per batch, Eq. 5 augmentation,
+seeded runs, checkpoints with resume, and data-parallel runs under torchrun (DDP).
+
+The critic is a WGAN critic stabilized with a gradient penalty (WGAN-GP, weight 10)
+on random mixes of codes and noise, computed per frame.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from kickgen.engine import losses
+from kickgen.engine.atomic import atomic_path
+from kickgen.engine.augment import random_warp_params, time_warp
+from kickgen.engine.errors import CheckpointError, KickgenError
+from kickgen.engine.model import CGAE, Critic, ModelConfig
+from kickgen.engine.signals import SongSignals
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings. `batch_size` is global: under DDP each of the N
+    processes takes batch_size / N crops of `chunk_frames` frames per step."""
+
+    epochs: int = 100
+    batch_size: int = 100
+    chunk_frames: int = 1024
+    crops_per_epoch: int | None = None  # default: the corpus's frames / chunk_frames
+    learning_rate: float = 1e-3
+    critic_learning_rate: float = 1e-4
+    input_dropout: float = 0.5
+    max_shift_frames: float = 150.0
+    scale_range: tuple[float, float] = (0.8, 1.2)
+    gradient_penalty_weight: float = 10.0
+    adversarial_weight: float = 1.0
+    seed: int = 0
+    time_limit_s: float | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> TrainConfig:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint restores: weights, optimizers, epochs done, per-epoch history."""
+
+    model: CGAE
+    critic: Critic
+    optimizer: torch.optim.Optimizer
+    critic_optimizer: torch.optim.Optimizer
+    epochs_done: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (rank 0 of 1 when run alone)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        return cls(
+            int(os.environ.get("RANK", "0")),
+            int(os.environ.get("WORLD_SIZE", "1")),
+            int(os.environ.get("LOCAL_RANK", "0")),
+        )
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def resolve_device(name: str, dist_info: Distributed) -> torch.device:
+    """"auto" -> this rank's CUDA device when there is one, else the CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise KickgenError("--device cuda: no CUDA device is available")
+        return torch.device("cuda", dist_info.local_rank)
+    return torch.device(name)
+
+
+def sample_crops(
+    songs: list[SongSignals], n_crops: int, *, chunk_frames: int, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random `chunk_frames`-long crops, songs drawn in proportion to their length;
+    shorter songs are zero-padded. Returns context (n, 4, L) and kick (n, 1, L)."""
+    lengths = np.array([s.n_frames for s in songs], dtype=np.float64)
+    picks = rng.choice(len(songs), size=n_crops, p=lengths / lengths.sum())
+    x = np.zeros((n_crops, songs[0].context.shape[0], chunk_frames), np.float32)
+    y = np.zeros((n_crops, 1, chunk_frames), np.float32)
+    for i, song_index in enumerate(picks):
+        song = songs[song_index]
+        start = int(rng.integers(0, max(1, song.n_frames - chunk_frames + 1)))
+        piece = slice(start, start + chunk_frames)
+        n = song.context[:, piece].shape[1]
+        x[i, :, :n] = song.context[:, piece]
+        y[i, :, :n] = song.kick[:, piece]
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def new_state(model_config: ModelConfig, train_config: TrainConfig, device: torch.device) -> TrainState:
+    torch.manual_seed(train_config.seed)
+    model, critic = CGAE(model_config).to(device), Critic(model_config).to(device)
+    return TrainState(
+        model,
+        critic,
+        torch.optim.Adam(model.parameters(), lr=train_config.learning_rate),
+        torch.optim.Adam(critic.parameters(), lr=train_config.critic_learning_rate, betas=(0.5, 0.9)),
+    )
+
+
+def save_checkpoint(path: Path, state: TrainState, train_config: TrainConfig) -> None:
+    """Write config, weights, optimizers and history atomically (torch.save)."""
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "model_config": json.dumps(state.model.config.to_json()),
+        "train_config": json.dumps(train_config.to_json()),
+        "epochs_done": state.epochs_done,
+        "history": json.dumps(state.history),
+        "model": state.model.state_dict(),
+        "critic": state.critic.state_dict(),
+        "optimizer": state.optimizer.state_dict(),
+        "critic_optimizer": state.critic_optimizer.state_dict(),
+    }
+    with atomic_path(path, force=True) as tmp:
+        torch.save(payload, tmp)
+
+
+def read_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint without unpickling arbitrary objects (weights_only=True)."""
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(path, "no such file") from None
+    except (RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(path, f"not a kickgen checkpoint ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(path, "not a kickgen checkpoint (unknown format)")
+    return payload
+
+
+def load_model(path: str | Path) -> CGAE:
+    """The trained CGAE of a checkpoint, in eval mode on the CPU."""
+    payload = read_checkpoint(path)
+    model = CGAE(ModelConfig.from_json(json.loads(payload["model_config"])))
+    model.load_state_dict(payload["model"])
+    return model.eval()
+
+
+def restore_state(path: Path, train_config: TrainConfig, device: torch.device) -> TrainState:
+    payload = read_checkpoint(path, map_location=device)
+    state = new_state(ModelConfig.from_json(json.loads(payload["model_config"])), train_config, device)
+    state.model.load_state_dict(payload["model"])
+    state.critic.load_state_dict(payload["critic"])
+    state.optimizer.load_state_dict(payload["optimizer"])
+    state.critic_optimizer.load_state_dict(payload["critic_optimizer"])
+    state.epochs_done = int(payload["epochs_done"])
+    state.history = json.loads(payload["history"])
+    return state
+
+
+def train_step(
+    model: torch.nn.Module,
+    critic: torch.nn.Module,
+    raw_critic: Critic,
+    state: TrainState,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    config: TrainConfig,
+    generator: torch.Generator,
+) -> dict[str, float]:
+    """One batch: a critic step on (code, noise), then a CGAE step. x (B,4,L), y (B,1,L).
+
+    `model` and `critic` may be DDP wrappers; `raw_critic` is the bare critic, used in
+    the CGAE step so that the critic's gradient sync runs only in its own step.
+    """
+    batch = x.shape[0]
+    shift, scale = random_warp_params(
+        batch, max_shift_frames=config.max_shift_frames, scale_range=config.scale_range, generator=generator
+    )
+    shift, scale = shift.to(x.device), scale.to(x.device)
+    x_in = F.dropout(x, config.input_dropout)
+    x_warped = F.dropout(time_warp(x, shift, scale), config.input_dropout)
+    y_warped = time_warp(y, shift, scale)
+    code, features, reconstruction = model(x_in, y, x_warped)
+
+    # Critic step: score noise high and codes low, with a gradient penalty on mixes.
+    noise = torch.randn(code.shape, generator=generator).to(x.device)
+    alpha = torch.rand(batch, 1, 1, generator=generator).to(x.device)
+    mixed = (alpha * code.detach() + (1 - alpha) * noise).requires_grad_(True)
+    scores = critic(torch.cat([code.detach(), noise, mixed]), features.detach().repeat(3, 1, 1))
+    on_code, on_noise, on_mixed = scores.chunk(3)
+    critic_gap = losses.critic_gap(on_code, on_noise)
+    penalty = losses.gradient_penalty(on_mixed, mixed)
+    state.critic_optimizer.zero_grad(set_to_none=True)
+    (critic_gap + config.gradient_penalty_weight * penalty).backward()
+    state.critic_optimizer.step()
+
+    # CGAE step: reconstruct, keep codes smooth and standard, and fool the critic.
+    raw_critic.requires_grad_(False)
+    adversarial = losses.critic_gap(raw_critic(code, features), raw_critic(noise, features))
+    raw_critic.requires_grad_(True)
+    terms = {
+        "mse": losses.reconstruction_loss(y_warped, reconstruction),
+        "const": losses.constancy_loss(code),
+        "std": losses.standardization_loss(code),
+    }
+    total = sum(terms.values()) - config.adversarial_weight * adversarial
+    state.optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    state.optimizer.step()
+    return {**{k: float(v) for k, v in terms.items()}, "adv": float(adversarial), "gp": float(penalty)}
+
+
+def train(
+    songs: list[SongSignals],
+    *,
+    out_dir: str | Path,
+    model_config: ModelConfig = ModelConfig(),
+    train_config: TrainConfig = TrainConfig(),
+    device: str = "auto",
+    resume: bool = False,
+    progress: bool = True,
+) -> TrainState:
+    """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch.
+
+    With `resume`, continue from `out_dir`'s checkpoint (its model config wins). Under
+    torchrun the processes split each batch and average gradients (DDP; gloo on CPU,
+    NCCL on CUDA); only rank 0 writes.
+    """
+    songs = [s for s in songs if s.kick is not None]
+    if not songs:
+        raise KickgenError("no training song has a kick track")
+    dist_info = Distributed.from_env()
+    torch_device = resolve_device(device, dist_info)
+    if dist_info.world_size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch_device.type == "cuda" else "gloo")
+    if train_config.batch_size % dist_info.world_size:
+        raise KickgenError(f"--batch {train_config.batch_size} does not split over {dist_info.world_size} processes")
+
+    out_dir = Path(out_dir)
+    checkpoint = out_dir / CHECKPOINT_NAME
+    if resume and checkpoint.exists():
+        state = restore_state(checkpoint, train_config, torch_device)
+    elif resume:
+        raise CheckpointError(checkpoint, "no checkpoint to resume from")
+    else:
+        state = new_state(model_config, train_config, torch_device)
+    model, critic = state.model, state.critic
+    if dist_info.world_size > 1:
+        device_ids = [torch_device.index] if torch_device.type == "cuda" else None
+        model = DistributedDataParallel(state.model, device_ids=device_ids)
+        critic = DistributedDataParallel(state.critic, device_ids=device_ids)
+    if dist_info.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    total_frames = sum(s.n_frames for s in songs)
+    crops = train_config.crops_per_epoch or max(train_config.batch_size, total_frames // train_config.chunk_frames)
+    steps_per_epoch = math.ceil(crops / train_config.batch_size)
+    local_batch = train_config.batch_size // dist_info.world_size
+    started = time.monotonic()
+    model.train()
+    critic.train()
+    while state.epochs_done < train_config.epochs:
+        epoch = state.epochs_done
+        rng = np.random.default_rng([train_config.seed, epoch, dist_info.rank])
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        torch.manual_seed(int(rng.integers(2**62)))  # dropout masks
+        sums: dict[str, float] = {}
+        epoch_start = time.monotonic()
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"epoch {epoch + 1}/{train_config.epochs}",
+            disable=not (progress and dist_info.is_main),
+            leave=False,
+        )
+        for _ in bar:
+            x, y = sample_crops(songs, local_batch, chunk_frames=train_config.chunk_frames, rng=rng)
+            terms = train_step(
+                model, critic, state.critic, state, x.to(torch_device), y.to(torch_device), train_config, generator
+            )
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.set_postfix({k: f"{v:.3f}" for k, v in terms.items()})
+        seconds = time.monotonic() - epoch_start
+        record = {k: v / steps_per_epoch for k, v in sums.items()}
+        record.update(
+            epoch=epoch + 1,
+            seconds=seconds,
+            frames_per_s=steps_per_epoch * train_config.batch_size * train_config.chunk_frames / seconds,
+        )
+        state.history.append(record)
+        state.epochs_done += 1
+        if dist_info.is_main:
+            save_checkpoint(checkpoint, state, train_config)
+            if progress:
+                tqdm.write(
+                    f"epoch {epoch + 1}/{train_config.epochs} "
+                    + " ".join(f"{k}={record[k]:.4f}" for k in ("mse", "const", "std", "adv", "gp"))
+                    + f" ({seconds:.1f} s)"
+                )
+        if train_config.time_limit_s is not None and time.monotonic() - started > train_config.time_limit_s:
+            break
+    model.eval()
+    return state

@@ -1,0 +1,1 @@
+"""Checkpoint -> ONNX model bundle (decoder + encoder), with a parity check."""

@@ -1,0 +1,1 @@
+"""Factory style presets (*.json) shipped with kickgen, read through importlib.resources."""

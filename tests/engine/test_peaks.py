@@ -1,0 +1,41 @@
+"""Peak picking (paper §3.3) on curves with known peaks."""
+
+import numpy as np
+import pytest
+from kickgen.engine.peaks import pick_peaks
+from kickgen.engine.signals import FPS
+
+
+def bumps(n_frames, centres, heights, width=2.0):
+    t = np.arange(n_frames)
+    return sum(h * np.exp(-0.5 * ((t - c) / width) ** 2) for c, h in zip(centres, heights))
+
+
+def test_known_peaks_are_found_on_their_frames():
+    curve = bumps(400, [50, 120, 200, 310], [1.0, 0.6, 0.9, 0.5])
+    onsets = pick_peaks(curve)
+    assert np.allclose(onsets.times_s * FPS, [50, 120, 200, 310])
+
+
+def test_threshold_is_relative_to_the_maximum():
+    curve = bumps(400, [50, 120, 200], [1.0, 0.2, 0.3])
+    assert np.allclose(pick_peaks(curve, threshold=0.25).times_s * FPS, [50, 200])
+    assert np.allclose(pick_peaks(curve, threshold=0.1).times_s * FPS, [50, 120, 200])
+    assert np.allclose(pick_peaks(curve, threshold=0.5).times_s * FPS, [50])
+
+
+def test_velocity_runs_from_70_to_100_percent():
+    curve = bumps(400, [50, 150, 250], [1.0, 0.625, 0.25 + 1e-6], width=4.0)
+    onsets = pick_peaks(curve, threshold=0.25)
+    assert onsets.velocities == pytest.approx([1.0, 0.85, 0.7], abs=0.01)
+
+
+def test_smoothing_removes_single_frame_ripple():
+    curve = bumps(400, [100], [1.0], width=6.0)
+    curve[::2] += 0.05  # a ripple at Nyquist that would make many local maxima
+    assert len(pick_peaks(curve).times_s) == 1
+
+
+def test_flat_or_negative_curves_have_no_onsets():
+    assert len(pick_peaks(np.zeros(100)).times_s) == 0
+    assert len(pick_peaks(-np.ones(100)).times_s) == 0
