@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import mir_eval
 import numpy as np
 
+from kickgen.engine.peaks import DEFAULT_THRESHOLD, pick_peaks
+from kickgen.engine.signals import FPS
+
 WINDOW_S = 0.05
 
 
@@ -36,4 +39,20 @@ def mean_scores(scores: list[OnsetScores]) -> OnsetScores:
         float(np.mean([s.precision for s in scores])),
         float(np.mean([s.recall for s in scores])),
         float(np.mean([s.f_measure for s in scores])),
+    )
+
+
+def score_curves(
+    curves: list[np.ndarray],
+    references_s: list[np.ndarray],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    fps: float = FPS,
+) -> OnsetScores:
+    """Mean P/R/F over songs of the onsets picked from (T,) kick curves."""
+    return mean_scores(
+        [
+            onset_scores(reference, pick_peaks(curve, threshold=threshold, fps=fps).times_s)
+            for curve, reference in zip(curves, references_s)
+        ]
     )

@@ -47,6 +47,13 @@ class ModelConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
+TINY_CONFIG = ModelConfig(
+    conv_channels=(8, 8, 16, 16, 16, 32, 32, 32),
+    mapping_channels=(32, 16, 8, 8, 8, 4),
+    critic_channels=(32, 16, 1),
+)  # the same structure at about 1 % of the size: for the demo and the tests
+
+
 def same_padding(dilation: int, kernel_size: int) -> tuple[int, int]:
     """(left, right) zero padding that keeps the length of a dilated convolution."""
     total = dilation * (kernel_size - 1)
@@ -82,7 +89,10 @@ class DilatedStack(nn.Module):
     biases its own): (B, C_out, T) -> (B, C_in, T).
     """
 
-    def __init__(self, in_channels: int, config: ModelConfig, *, groups: int = 1, grouped_layers: int = 0):
+    def __init__(
+        self, in_channels: int, config: ModelConfig, *, groups: int = 1, grouped_layers: int = 0,
+        transposable: bool = False,
+    ):
         super().__init__()
         self.kernel_size = config.kernel_size
         self.dilations = config.dilations
@@ -92,7 +102,8 @@ class DilatedStack(nn.Module):
             lecun_normal_(nn.Conv1d(c_in, c_out, config.kernel_size, dilation=d, groups=g))
             for c_in, c_out, d, g in zip(channels[:-1], channels[1:], self.dilations, self.groups)
         )
-        self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
+        if transposable:  # the adjoint pass has biases of its own
+            self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
 
     def conv(self, i: int, h: torch.Tensor) -> torch.Tensor:
         """Layer i alone, before its activation: (B, C_i, T) -> (B, C_i+1, T)."""
@@ -113,8 +124,7 @@ class DilatedStack(nn.Module):
         return x
 
     def transpose(self, h: torch.Tensor) -> torch.Tensor:
-        """The tied adjoint pass, last layer first; defined for ungrouped stacks."""
-        assert all(g == 1 for g in self.groups), "the adjoint pass is defined for ungrouped stacks"
+        """The tied adjoint pass, last layer first (stacks built `transposable`)."""
         for i in reversed(range(len(self.layers))):
             h = self.conv_transpose(i, h)
             if i > 0:
@@ -126,12 +136,13 @@ class PointwiseStack(nn.Module):
     """1×1 convolutions with SELU between layers; `transpose` is the tied adjoint
     (biases its own)."""
 
-    def __init__(self, channels: tuple[int, ...]):
+    def __init__(self, channels: tuple[int, ...], *, transposable: bool = False):
         super().__init__()
         self.layers = nn.ModuleList(
             lecun_normal_(nn.Conv1d(c_in, c_out, 1)) for c_in, c_out in itertools.pairwise(channels)
         )
-        self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
+        if transposable:  # the adjoint pass has biases of its own
+            self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, layer in enumerate(self.layers):
@@ -159,8 +170,8 @@ class CGAE(nn.Module):
             config.context_channels, config,
             groups=config.context_channels, grouped_layers=config.grouped_layers,
         )
-        self.V = DilatedStack(config.target_channels, config)
-        self.W = PointwiseStack((config.conv_channels[-1], *config.mapping_channels))
+        self.V = DilatedStack(config.target_channels, config, transposable=True)
+        self.W = PointwiseStack((config.conv_channels[-1], *config.mapping_channels), transposable=True)
 
     def encode(self, context: torch.Tensor, kick: torch.Tensor) -> torch.Tensor:
         """(B, 4, T), (B, 1, T) -> code (B, code_size, T)."""

@@ -14,6 +14,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pickle
+
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -155,6 +157,8 @@ def read_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(path, "no such file") from None
+    except pickle.UnpicklingError:
+        raise CheckpointError(path, "not a kickgen checkpoint (it holds Python objects, which are never unpickled)") from None
     except (RuntimeError, OSError, EOFError, ValueError) as exc:
         raise CheckpointError(path, f"not a kickgen checkpoint ({exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
@@ -232,7 +236,17 @@ def train_step(
     state.optimizer.zero_grad(set_to_none=True)
     total.backward()
     state.optimizer.step()
-    return {**{k: float(v) for k, v in terms.items()}, "adv": float(adversarial), "gp": float(penalty)}
+    return {k: v.item() for k, v in {**terms, "adv": adversarial, "gp": penalty}.items()}
+
+
+def time_is_up(started: float, limit_s: float | None, dist_info: Distributed) -> bool:
+    """Whether the time limit has passed, as rank 0 sees it (all ranks agree)."""
+    if limit_s is None:
+        return False
+    up = torch.tensor([float(time.monotonic() - started > limit_s)])
+    if dist_info.world_size > 1:
+        dist.broadcast(up, src=0)
+    return bool(up.item())
 
 
 def train(
@@ -322,7 +336,7 @@ def train(
                     + " ".join(f"{k}={record[k]:.4f}" for k in ("mse", "const", "std", "adv", "gp"))
                     + f" ({seconds:.1f} s)"
                 )
-        if train_config.time_limit_s is not None and time.monotonic() - started > train_config.time_limit_s:
+        if time_is_up(started, train_config.time_limit_s, dist_info):
             break
     model.eval()
     return state

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Training throughput of the full-size CGAE on the CPU.
+
+Measures the seconds of one complete `train_step` (critic step + CGAE step: forward,
+backward and both Adam updates) for the paper's layer sizes (`ModelConfig()`) and the
+`TrainConfig()` defaults, and, for comparison, the bare CGAE forward + backward of the
+reconstruction MSE alone (no augmentation, critic or optimizer). Inputs are random
+crops (`sample_crops`) of generated songs (`engine.synthetic`), drawn outside the timed
+region. One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
+A full step at batch 100 takes about 30-60 s on 2 shared CPU cores, hence the default
+of 2 timed steps (about 3 minutes in all).
+
+Prints one JSON object to stdout; progress goes to stderr. Run from the repository root:
+
+    .venv/bin/python benchmarks/train_throughput.py [--steps 2] [--batch 100]
+        [--chunk-frames 1024] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from kickgen.engine import losses
+from kickgen.engine.model import ModelConfig
+from kickgen.engine.signals import SongSignals
+from kickgen.engine.synthetic import generate_songs
+from kickgen.engine.train import TrainConfig, TrainState, new_state, sample_crops, train_step
+
+N_SONGS = 8
+SEED = 0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cpu_name() -> str:
+    """The CPU's model name from lscpu, else what `platform` knows."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        out = ""
+    for line in out.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=2, help="timed steps after one warm-up step")
+    parser.add_argument("--batch", type=int, default=100, help="crops per step")
+    parser.add_argument("--chunk-frames", type=int, default=1024, help="frames per crop")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    return parser.parse_args()
+
+
+def time_calls(fn: Callable[[], None], *, steps: int, label: str) -> list[float]:
+    """Call `fn` once to warm up, then `steps` times; the timed seconds of each."""
+    log(f"{label}: warm-up")
+    fn()
+    seconds = []
+    for i in range(steps):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+        log(f"{label}: step {i + 1}/{steps} {seconds[-1]:.2f} s")
+    return seconds
+
+
+def full_step(
+    state: TrainState, batches: list[tuple[torch.Tensor, torch.Tensor]], config: TrainConfig
+) -> Callable[[], None]:
+    """One `train_step` per call, each on the next pre-drawn batch."""
+    generator = torch.Generator().manual_seed(SEED)
+    pending = iter(batches)
+
+    def step() -> None:
+        x, y = next(pending)
+        train_step(state.model, state.critic, state.critic, state, x, y, config, generator)
+
+    return step
+
+
+def mse_only_step(state: TrainState, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Callable[[], None]:
+    """CGAE forward + backward of the reconstruction MSE alone, per call."""
+    pending = iter(batches)
+
+    def step() -> None:
+        x, y = next(pending)
+        state.model.zero_grad(set_to_none=True)
+        _, _, reconstruction = state.model(x, y, x)
+        losses.reconstruction_loss(y, reconstruction).backward()
+
+    return step
+
+
+def draw_batches(
+    songs: list[SongSignals], n: int, *, batch: int, chunk_frames: int
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    rng = np.random.default_rng(SEED)
+    return [sample_crops(songs, batch, chunk_frames=chunk_frames, rng=rng) for _ in range(n)]
+
+
+def n_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(SEED)  # dropout masks
+    model_config = ModelConfig()
+    train_config = dataclasses.replace(TrainConfig(), batch_size=args.batch, chunk_frames=args.chunk_frames)
+    songs = [s.signals for s in generate_songs(N_SONGS, seed=SEED)]
+    state = new_state(model_config, train_config, torch.device("cpu"))
+    state.model.train()
+    state.critic.train()
+
+    def batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return draw_batches(songs, args.steps + 1, batch=args.batch, chunk_frames=args.chunk_frames)
+
+    full = time_calls(full_step(state, batches(), train_config), steps=args.steps, label="train_step")
+    mse = time_calls(mse_only_step(state, batches()), steps=args.steps, label="cgae mse only")
+    frames = args.batch * args.chunk_frames
+    print(json.dumps({
+        "benchmark": "train_throughput",
+        "device": "cpu",
+        "cpu": cpu_name(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "chunk_frames": args.chunk_frames,
+        "steps": args.steps,
+        "step_s_median": statistics.median(full),
+        "step_s_min": min(full),
+        "frames_per_s": frames / statistics.median(full),
+        "cgae_only_step_s_median": statistics.median(mse),
+        "cgae_only_step_s_min": min(mse),
+        "cgae_only_frames_per_s": frames / statistics.median(mse),
+        "params_cgae": n_params(state.model),
+        "params_critic": n_params(state.critic),
+    }))
+
+
+if __name__ == "__main__":
+    main()

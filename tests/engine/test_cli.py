@@ -1,0 +1,59 @@
+"""The `kickgen` command: help, training from feature files, one-line errors with exit 2."""
+
+import subprocess
+import sys
+
+from kickgen.engine.features_io import load_features, save_features
+from kickgen.engine.synthetic import generate_songs
+
+KICKGEN = [sys.executable, "-m", "kickgen.engine.cli"]
+
+
+def kickgen(*args, cwd=None):
+    return subprocess.run([*KICKGEN, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_train_help_answers():
+    result = kickgen("train", "--help")
+    assert result.returncode == 0
+    for flag in ("--data", "--out", "--epochs", "--batch", "--device", "--resume"):
+        assert flag in result.stdout
+
+
+def test_feature_files_round_trip(tmp_path):
+    song = generate_songs(1, seed=0)[0].signals
+    save_features(tmp_path / "a.npz", song, source="generated")
+    back = load_features(tmp_path / "a.npz")
+    assert (back.context == song.context).all() and (back.kick == song.kick).all()
+    assert back.fps == song.fps and back.silent_channels == song.silent_channels
+
+
+def test_train_then_resume_from_the_command_line(tmp_path):
+    data = tmp_path / "features"
+    for i, song in enumerate(generate_songs(4, seed=0)):
+        save_features(data / f"song{i}.npz", song.signals)
+    config = tmp_path / "tiny.json"
+    config.write_text(
+        '{"conv_channels": [8, 8, 8, 8, 8, 8, 8, 8], "mapping_channels": [8, 4], "critic_channels": [8, 1]}'
+    )
+    common = ["--data", str(data), "--out", str(tmp_path / "run"), "--batch", "4", "--chunk-frames", "512",
+              "--model-config", str(config), "--quiet"]
+    first = kickgen("train", *common, "--epochs", "1")
+    assert first.returncode == 0, first.stderr
+    assert "trained 1 epochs" in first.stdout
+    refused = kickgen("train", *common, "--epochs", "2")
+    assert refused.returncode == 2 and "already exists (use --force" in refused.stderr
+    resumed = kickgen("train", *common, "--epochs", "2", "--resume")
+    assert resumed.returncode == 0 and "trained 2 epochs" in resumed.stdout
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = kickgen("train", "--data", str(empty), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"kickgen: error: {empty}: holds no feature files (*.npz)"
+    (empty / "bad.npz").write_bytes(b"not a zip")
+    result = kickgen("train", "--data", str(empty), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "bad.npz: not a kickgen feature file" in result.stderr

@@ -1,0 +1,41 @@
+"""The runtime path stays torch-free: checked in fresh interpreters."""
+
+import subprocess
+import sys
+
+import pytest
+
+TORCH_FREE = [
+    "kickgen.engine",
+    "kickgen.engine.cli",
+    "kickgen.engine.peaks",
+    "kickgen.engine.metrics",
+    "kickgen.engine.signals",
+    "kickgen.engine.signals_midi",
+    "kickgen.engine.signals_audio",
+    "kickgen.engine.style",
+    "kickgen.engine.features_io",
+    "kickgen.engine.synthetic",
+]
+
+
+@pytest.mark.parametrize("module", TORCH_FREE)
+def test_module_does_not_import_torch(module):
+    code = f"import sys, {module}; sys.exit(3 if 'torch' in sys.modules else 0)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{module} imports torch" if result.returncode == 3 else result.stderr
+
+
+def test_midi_signals_and_peaks_run_without_torch(tmp_path):
+    code = (
+        "import sys\n"
+        "from kickgen.engine.synthetic import generate_songs\n"
+        "from kickgen.engine.peaks import pick_peaks\n"
+        "from kickgen.engine.style import infer_style\n"
+        "song = generate_songs(1, seed=0)[0]\n"
+        "assert len(pick_peaks(song.signals.kick[0]).times_s) > 0\n"
+        "infer_style(song.signals.context)\n"
+        "sys.exit(3 if 'torch' in sys.modules else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
