@@ -7,6 +7,8 @@ backward and both Adam updates) for the paper's layer sizes (`ModelConfig()`) an
 reconstruction MSE alone (no augmentation, critic or optimizer). Inputs are random
 crops (`sample_crops`) of generated songs (`engine.synthetic`), drawn outside the timed
 region. One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
+The process CPU seconds per step and the load average are reported too: on a shared
+machine, wall time far above CPU time / threads means other processes took the cores.
 A full step at batch 100 takes about 30-60 s on 2 shared CPU cores, hence the default
 of 2 timed steps (about 3 minutes in all).
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -61,21 +64,27 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=2, help="timed steps after one warm-up step")
     parser.add_argument("--batch", type=int, default=100, help="crops per step")
     parser.add_argument("--chunk-frames", type=int, default=1024, help="frames per crop")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     return parser.parse_args()
 
 
-def time_calls(fn: Callable[[], None], *, steps: int, label: str) -> list[float]:
-    """Call `fn` once to warm up, then `steps` times; the timed seconds of each."""
+def time_calls(
+    fn: Callable[[], None], *, steps: int, label: str
+) -> tuple[list[float], list[float]]:
+    """Call `fn` once to warm up, then `steps` times; the wall and the process CPU
+    seconds (all threads) of each timed call."""
     log(f"{label}: warm-up")
     fn()
-    seconds = []
+    wall, cpu = [], []
     for i in range(steps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        seconds.append(time.perf_counter() - start)
-        log(f"{label}: step {i + 1}/{steps} {seconds[-1]:.2f} s")
-    return seconds
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        log(f"{label}: step {i + 1}/{steps} {wall[-1]:.2f} s (cpu {cpu[-1]:.2f} s)")
+    return wall, cpu
 
 
 def full_step(
@@ -92,7 +101,9 @@ def full_step(
     return step
 
 
-def mse_only_step(state: TrainState, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Callable[[], None]:
+def mse_only_step(
+    state: TrainState, batches: list[tuple[torch.Tensor, torch.Tensor]]
+) -> Callable[[], None]:
     """CGAE forward + backward of the reconstruction MSE alone, per call."""
     pending = iter(batches)
 
@@ -122,7 +133,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)  # dropout masks
     model_config = ModelConfig()
-    train_config = dataclasses.replace(TrainConfig(), batch_size=args.batch, chunk_frames=args.chunk_frames)
+    train_config = dataclasses.replace(
+        TrainConfig(), batch_size=args.batch, chunk_frames=args.chunk_frames
+    )
     songs = [s.signals for s in generate_songs(N_SONGS, seed=SEED)]
     state = new_state(model_config, train_config, torch.device("cpu"))
     state.model.train()
@@ -131,27 +144,38 @@ def main() -> None:
     def batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
         return draw_batches(songs, args.steps + 1, batch=args.batch, chunk_frames=args.chunk_frames)
 
-    full = time_calls(full_step(state, batches(), train_config), steps=args.steps, label="train_step")
-    mse = time_calls(mse_only_step(state, batches()), steps=args.steps, label="cgae mse only")
+    full, full_cpu = time_calls(
+        full_step(state, batches(), train_config), steps=args.steps, label="train_step"
+    )
+    mse, mse_cpu = time_calls(
+        mse_only_step(state, batches()), steps=args.steps, label="cgae mse only"
+    )
     frames = args.batch * args.chunk_frames
-    print(json.dumps({
-        "benchmark": "train_throughput",
-        "device": "cpu",
-        "cpu": cpu_name(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "batch": args.batch,
-        "chunk_frames": args.chunk_frames,
-        "steps": args.steps,
-        "step_s_median": statistics.median(full),
-        "step_s_min": min(full),
-        "frames_per_s": frames / statistics.median(full),
-        "cgae_only_step_s_median": statistics.median(mse),
-        "cgae_only_step_s_min": min(mse),
-        "cgae_only_frames_per_s": frames / statistics.median(mse),
-        "params_cgae": n_params(state.model),
-        "params_critic": n_params(state.critic),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_throughput",
+                "device": "cpu",
+                "cpu": cpu_name(),
+                "torch": torch.__version__,
+                "torch_threads": torch.get_num_threads(),
+                "batch": args.batch,
+                "chunk_frames": args.chunk_frames,
+                "steps": args.steps,
+                "step_s_median": statistics.median(full),
+                "step_s_min": min(full),
+                "frames_per_s": frames / statistics.median(full),
+                "step_cpu_s_median": statistics.median(full_cpu),
+                "cgae_only_step_s_median": statistics.median(mse),
+                "cgae_only_step_s_min": min(mse),
+                "cgae_only_frames_per_s": frames / statistics.median(mse),
+                "cgae_only_step_cpu_s_median": statistics.median(mse_cpu),
+                "params_cgae": n_params(state.model),
+                "params_critic": n_params(state.critic),
+                "load_avg_1m_at_end": os.getloadavg()[0],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

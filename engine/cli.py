@@ -52,6 +52,7 @@ def run_train(args: argparse.Namespace) -> None:
         device=args.device,
         resume=args.resume,
         progress=not args.quiet,
+        data_description=f"{len(songs)} feature files from {args.data.resolve().name}/",
     )
     if state.history:
         last = state.history[-1]

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.errors import InputFileError
 from kickgen.engine.signals import CONTEXT_CHANNELS, SongSignals

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from kickgen.engine.signals import FPS
 from scipy.signal import butter, filtfilt, find_peaks
+
+from kickgen.engine.signals import FPS
 
 DEFAULT_THRESHOLD = 0.25
 MIN_VELOCITY, MAX_VELOCITY = 0.7, 1.0

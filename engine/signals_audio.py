@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pedalboard.io
+from scipy.signal import resample_poly
+
 from kickgen.engine import madmom_adapter
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals import FPS, FRAME_LENGTH, HOP_LENGTH, SAMPLE_RATE, SongSignals, assemble
-from scipy.signal import resample_poly
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:

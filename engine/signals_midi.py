@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mido
 import numpy as np
+
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals import FPS, SongSignals, assemble, frames_for_duration, impulse_curve
 

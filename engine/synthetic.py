@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from kickgen.engine.signals import FPS, SongSignals
 from kickgen.engine.signals_midi import NoteOnsets, signals_from_onsets
 

@@ -10,24 +10,24 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import pickle
 
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
 from kickgen.engine import losses
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.augment import random_warp_params, time_warp
 from kickgen.engine.errors import CheckpointError, KickgenError
 from kickgen.engine.model import CGAE, Critic, ModelConfig
 from kickgen.engine.signals import SongSignals
-from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1
@@ -70,6 +70,7 @@ class TrainState:
     critic_optimizer: torch.optim.Optimizer
     epochs_done: int = 0
     history: list[dict] = field(default_factory=list)
+    training: dict = field(default_factory=dict)  # what the model was trained on (for bundles)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def save_checkpoint(path: Path, state: TrainState, train_config: TrainConfig) ->
         "train_config": json.dumps(train_config.to_json()),
         "epochs_done": state.epochs_done,
         "history": json.dumps(state.history),
+        "training": json.dumps(state.training),
         "model": state.model.state_dict(),
         "critic": state.critic.state_dict(),
         "optimizer": state.optimizer.state_dict(),
@@ -166,12 +168,16 @@ def read_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     return payload
 
 
-def load_model(path: str | Path) -> CGAE:
-    """The trained CGAE of a checkpoint, in eval mode on the CPU."""
-    payload = read_checkpoint(path)
+def model_from_payload(payload: dict) -> CGAE:
+    """The CGAE of a loaded checkpoint, in eval mode."""
     model = CGAE(ModelConfig.from_json(json.loads(payload["model_config"])))
     model.load_state_dict(payload["model"])
     return model.eval()
+
+
+def load_model(path: str | Path) -> CGAE:
+    """The trained CGAE of a checkpoint, in eval mode on the CPU."""
+    return model_from_payload(read_checkpoint(path))
 
 
 def restore_state(path: Path, train_config: TrainConfig, device: torch.device) -> TrainState:
@@ -258,12 +264,14 @@ def train(
     device: str = "auto",
     resume: bool = False,
     progress: bool = True,
+    data_description: str = "",
 ) -> TrainState:
     """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch.
 
     With `resume`, continue from `out_dir`'s checkpoint (its model config wins). Under
     torchrun the processes split each batch and average gradients (DDP; gloo on CPU,
-    NCCL on CUDA); only rank 0 writes.
+    NCCL on CUDA); only rank 0 writes. `data_description` says in the checkpoint (and
+    so in exported bundles) what the songs were.
     """
     songs = [s for s in songs if s.kick is not None]
     if not songs:
@@ -292,6 +300,7 @@ def train(
         out_dir.mkdir(parents=True, exist_ok=True)
 
     total_frames = sum(s.n_frames for s in songs)
+    state.training = {"data": data_description, "songs": len(songs), "frames": total_frames}
     crops = train_config.crops_per_epoch or max(train_config.batch_size, total_frames // train_config.chunk_frames)
     steps_per_epoch = math.ceil(crops / train_config.batch_size)
     local_batch = train_config.batch_size // dist_info.world_size
@@ -328,6 +337,7 @@ def train(
         )
         state.history.append(record)
         state.epochs_done += 1
+        state.training.update(epochs=state.epochs_done, last_epoch=record)
         if dist_info.is_main:
             save_checkpoint(checkpoint, state, train_config)
             if progress:

@@ -1,6 +1,7 @@
 """The Eq. 5 time warp."""
 
 import torch
+
 from kickgen.engine.augment import random_warp_params, time_warp
 
 

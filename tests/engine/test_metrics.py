@@ -1,6 +1,7 @@
 """P/R/F with the 50 ms window."""
 
 import pytest
+
 from kickgen.engine.metrics import mean_scores, onset_scores
 
 

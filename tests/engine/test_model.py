@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+
 from kickgen.engine.model import CGAE, Critic, ModelConfig, receptive_field
 
 TINY = ModelConfig(conv_channels=(8, 8, 8, 8, 8, 16, 16, 16), mapping_channels=(16, 8, 4), critic_channels=(8, 1))

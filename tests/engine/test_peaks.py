@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from kickgen.engine.peaks import pick_peaks
 from kickgen.engine.signals import FPS
 

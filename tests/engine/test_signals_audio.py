@@ -3,6 +3,7 @@
 import numpy as np
 import pedalboard.io
 import pytest
+
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals import FPS
 from kickgen.engine.signals_audio import complex_domain_odf, load_audio, signals_from_audio

@@ -3,6 +3,7 @@
 import mido
 import numpy as np
 import pytest
+
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals import CONTEXT_CHANNELS, FPS
 from kickgen.engine.signals_midi import RoleMap, signals_from_midi

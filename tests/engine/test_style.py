@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from kickgen.engine.style import hold_code, infer_style, sample_code
 
 

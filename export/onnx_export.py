@@ -1,0 +1,193 @@
+"""Checkpoint -> model bundle: ONNX decoder and encoder, bundle.json, and a self-check.
+
+The export checks itself before anything final is written: `onnx.checker` passes and
+onnxruntime matches torch (max abs error <= 1e-4) on random standardized inputs and on
+generated songs, at lengths from below the receptive field up to 20 000 frames. The
+bundle is built in a temporary folder and moved into place only when all checks pass.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from kickgen.engine import __version__
+from kickgen.engine.bundle import (
+    BUNDLE_FORMAT,
+    DECODER_FILE,
+    ENCODER_FILE,
+    INFO_FILE,
+    ONNX_FILES,
+    BundleInfo,
+    file_sha256,
+)
+from kickgen.engine.errors import KickgenError, OutputExistsError
+from kickgen.engine.model import CGAE, receptive_field
+from kickgen.engine.peaks import DEFAULT_THRESHOLD
+from kickgen.engine.runtime import session_options
+from kickgen.engine.signals import CONTEXT_CHANNELS, FPS
+from kickgen.engine.synthetic import generate_songs
+from kickgen.engine.train import model_from_payload, read_checkpoint
+
+OPSET = 17
+TOLERANCE = 1e-4
+CHECK_LENGTHS = (64, 511, 2000, 20000)
+
+
+class ExportError(KickgenError):
+    """The exported graphs failed a check; no bundle was written."""
+
+
+class DecoderGraph(torch.nn.Module):
+    def __init__(self, model: CGAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, context: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(context, code)
+
+
+class EncoderGraph(torch.nn.Module):
+    def __init__(self, model: CGAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, context: torch.Tensor, kick: torch.Tensor) -> torch.Tensor:
+        return self.model.encode(context, kick)
+
+
+def export_graph(module: torch.nn.Module, inputs: dict[str, torch.Tensor], output: str, path: Path) -> None:
+    """TorchScript-based ONNX export with dynamic batch and time axes."""
+    axes = {name: {0: "batch", 2: "frames"} for name in (*inputs, output)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on its own deprecation
+        torch.onnx.export(
+            module, tuple(inputs.values()), str(path), input_names=list(inputs), output_names=[output],
+            dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+        )
+
+
+def stamp_metadata(path: Path, facts: dict[str, str]) -> None:
+    """Write `facts` into the ONNX file's metadata_props."""
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, facts)
+    onnx.save(model, str(path))
+
+
+def check_inputs(model: CGAE) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(label, context, kick, code) triples, batch 1: random standardized signals of
+    several lengths, and generated songs with the codes the model infers for them."""
+    rng = np.random.default_rng(0)
+    cases = []
+    for n in CHECK_LENGTHS:
+        x = rng.standard_normal((1, len(CONTEXT_CHANNELS), n)).astype(np.float32)
+        y = rng.standard_normal((1, 1, n)).astype(np.float32)
+        m = rng.standard_normal((1, model.config.code_size, n)).astype(np.float32)
+        cases.append((f"random, {n} frames", x, y, m))
+    for song in generate_songs(2, seed=0):
+        x, y = song.signals.context[None], song.signals.kick[None]
+        with torch.no_grad():
+            m = model.encode(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+        cases.append((f"generated song, {x.shape[2]} frames", x, y, m))
+    return cases
+
+
+def check_parity(model: CGAE, directory: Path) -> float:
+    """Max abs difference between onnxruntime and torch over `check_inputs`; raises
+    `ExportError` above `TOLERANCE`."""
+    decoder = ort.InferenceSession(str(directory / DECODER_FILE), session_options(threads=2))
+    encoder = ort.InferenceSession(str(directory / ENCODER_FILE), session_options(threads=2))
+    worst = 0.0
+    for label, x, y, m in check_inputs(model):
+        with torch.no_grad():
+            want_kick = model.decode(torch.from_numpy(x), torch.from_numpy(m)).numpy()
+            want_code = model.encode(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+        got_kick = decoder.run(["kick"], {"context": x, "code": m})[0]
+        got_code = encoder.run(["code"], {"context": x, "kick": y})[0]
+        for what, got, want in (("decoder", got_kick, want_kick), ("encoder", got_code, want_code)):
+            if got.shape != want.shape:
+                raise ExportError(f"{what} on {label}: shape {got.shape}, torch gives {want.shape}")
+            error = float(np.abs(got - want).max())
+            if not error <= TOLERANCE:
+                raise ExportError(f"{what} on {label}: max abs error {error:.2e} > {TOLERANCE:.0e}")
+            worst = max(worst, error)
+    return worst
+
+
+def bundle_info(model: CGAE, payload: dict, sha256: dict[str, str]) -> BundleInfo:
+    return BundleInfo(
+        format_version=BUNDLE_FORMAT,
+        fps=FPS,
+        context_channels=CONTEXT_CHANNELS,
+        code_size=model.config.code_size,
+        receptive_field=receptive_field(model.config),
+        threshold=DEFAULT_THRESHOLD,
+        training=json.loads(payload.get("training", "{}")),
+        metrics=json.loads(payload["metrics"]) if "metrics" in payload else None,
+        sha256=sha256,
+        kickgen_version=__version__,
+    )
+
+
+def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
+    """Export both graphs into `directory`, check them, write bundle.json; returns the
+    worst parity error."""
+    n = 600
+    x = torch.zeros(1, len(CONTEXT_CHANNELS), n)
+    export_graph(DecoderGraph(model), {"context": x, "code": torch.zeros(1, model.config.code_size, n)},
+                 "kick", directory / DECODER_FILE)
+    export_graph(EncoderGraph(model), {"context": x, "kick": torch.zeros(1, 1, n)},
+                 "code", directory / ENCODER_FILE)
+    rf = receptive_field(model.config)
+    for name in ONNX_FILES:
+        stamp_metadata(directory / name, {
+            "kickgen_bundle_format": str(BUNDLE_FORMAT),
+            "kickgen_version": __version__,
+            "graph": name.removesuffix(".onnx"),
+            "fps": repr(FPS),
+            "context_channels": ",".join(CONTEXT_CHANNELS),
+            "code_size": str(model.config.code_size),
+            "receptive_field_frames": str(rf["decoder"] if name == DECODER_FILE else rf["encoder"]),
+            "threshold": repr(DEFAULT_THRESHOLD),
+        })
+        try:
+            onnx.checker.check_model(str(directory / name), full_check=True)
+        except onnx.checker.ValidationError as exc:
+            raise ExportError(f"{name}: onnx.checker refused the graph ({exc})") from None
+    worst = check_parity(model, directory)
+    info = bundle_info(model, payload, {name: file_sha256(directory / name) for name in ONNX_FILES})
+    (directory / INFO_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
+    return worst
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, *, force: bool = False) -> float:
+    """Write the bundle of `checkpoint` to `out`; returns the worst parity error.
+
+    An existing `out` is replaced only with `force`, and only after the new bundle has
+    passed its checks; a failed export leaves nothing behind.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(out)
+    payload = read_checkpoint(checkpoint)
+    model = model_from_payload(payload)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        worst = write_bundle(model, payload, staging)
+        staging.chmod(0o755)  # mkdtemp's folders are private; a bundle is for sharing
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return worst

@@ -1,0 +1,148 @@
+"""Checkpoint -> bundle -> torch-free runtime: parity, metadata, integrity, windows."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from kickgen.engine.bundle import BundleError, BundleInfo, bundle_id
+from kickgen.engine.demo import quick_train
+from kickgen.engine.errors import OutputExistsError
+from kickgen.engine.runtime import ModelBundle, ModelInputError
+from kickgen.engine.synthetic import generate_songs
+from kickgen.engine.train import CHECKPOINT_NAME, load_model
+from kickgen.export import onnx_export
+from kickgen.export.onnx_export import ExportError, export_checkpoint
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    quick_train([s.signals for s in generate_songs(8, seed=1)], out_dir=run, epochs=3, progress=False)
+    return run / CHECKPOINT_NAME
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundles") / "tiny"
+    export_checkpoint(checkpoint, out)
+    return out
+
+
+@pytest.mark.parametrize("n_frames", [10, 200, 511, 3000, 20000])
+def test_runtime_matches_torch_at_any_length(checkpoint, bundle_dir, n_frames):
+    model, bundle = load_model(checkpoint), ModelBundle.load(bundle_dir)
+    rng = np.random.default_rng(n_frames)
+    x = rng.standard_normal((2, 4, n_frames)).astype(np.float32)
+    y = rng.standard_normal((2, 1, n_frames)).astype(np.float32)
+    with torch.no_grad():
+        code = model.encode(torch.from_numpy(x), torch.from_numpy(y))
+        kick = model.decode(torch.from_numpy(x), code)
+    assert np.abs(bundle.encode(x, y) - code.numpy()).max() <= 1e-4
+    assert np.abs(bundle.decode(x, code.numpy()) - kick.numpy()).max() <= 1e-4
+    assert bundle.decode(x[0], code.numpy()[0]).shape == (1, n_frames)
+
+
+def test_bundle_facts_and_onnx_metadata(bundle_dir):
+    info = BundleInfo.read(bundle_dir)
+    assert info.format_version == 1 and info.code_size == 4
+    assert info.context_channels == ("snare", "bass", "beat", "downbeat")
+    assert info.receptive_field["decoder"] == 511 and info.threshold == 0.25
+    assert info.training["songs"] == 8 and info.training["epochs"] == 3
+    decoder = onnx.load(str(bundle_dir / "decoder.onnx"))
+    assert [i.name for i in decoder.graph.input] == ["context", "code"]
+    assert [o.name for o in decoder.graph.output] == ["kick"]
+    dims = decoder.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch" and dims[1].dim_value == 4 and dims[2].dim_param == "frames"
+    meta = {p.key: p.value for p in decoder.metadata_props}
+    assert meta["context_channels"] == "snare,bass,beat,downbeat" and meta["receptive_field_frames"] == "511"
+    encoder = onnx.load(str(bundle_dir / "encoder.onnx"))
+    assert [i.name for i in encoder.graph.input] == ["context", "kick"]
+    assert [o.name for o in encoder.graph.output] == ["code"]
+    assert len(bundle_id(bundle_dir)) == 64
+
+
+def test_tampered_and_incomplete_bundles_are_refused(bundle_dir, tmp_path):
+    tampered = tmp_path / "tampered"
+    shutil.copytree(bundle_dir, tampered)
+    data = bytearray((tampered / "decoder.onnx").read_bytes())
+    data[-10] ^= 0xFF
+    (tampered / "decoder.onnx").write_bytes(bytes(data))
+    with pytest.raises(BundleError, match=r"decoder\.onnx: sha256 does not match"):
+        ModelBundle.load(tampered)
+    incomplete = tmp_path / "incomplete"
+    shutil.copytree(bundle_dir, incomplete)
+    (incomplete / "encoder.onnx").unlink()
+    with pytest.raises(BundleError, match=r"encoder\.onnx: missing from the model bundle"):
+        ModelBundle.load(incomplete)
+    (incomplete / "bundle.json").unlink()
+    with pytest.raises(BundleError, match=r"bundle\.json: missing"):
+        ModelBundle.load(incomplete)
+
+
+def test_inputs_are_validated(bundle_dir):
+    bundle = ModelBundle.load(bundle_dir)
+    x = np.zeros((4, 100), np.float32)
+    with pytest.raises(ModelInputError, match="context: expected a float32 array, got float64"):
+        bundle.decode(x.astype(np.float64), np.zeros((4, 100), np.float32))
+    with pytest.raises(ModelInputError, match=r"code: expected shape \(4, T\)"):
+        bundle.decode(x, np.zeros((16, 100), np.float32))
+    with pytest.raises(ModelInputError, match="code: has 99 frames, the context has 100"):
+        bundle.decode(x, np.zeros((4, 99), np.float32))
+
+
+def test_windowed_decoding_equals_whole_song_decoding(bundle_dir):
+    bundle = ModelBundle.load(bundle_dir)
+    song = generate_songs(1, seed=9, n_bars=64)[0].signals  # about 2.5 minutes
+    code = bundle.encode(song.context, song.kick)
+    whole = bundle.decode(song.context, code)
+    for start, stop in [(0, 172), (1000, 1172), (5000, 5900), (song.n_frames - 172, song.n_frames)]:
+        window = bundle.decode_window(song.context, code, start=start, stop=stop)
+        assert np.abs(window - whole[:, start:stop]).max() <= 1e-5
+    # a window without its receptive-field padding would not match
+    cut = bundle.decode(song.context[:, 1000:1172], code[:, 1000:1172])
+    assert np.abs(cut - whole[:, 1000:1172]).max() > 1e-3
+
+
+def test_existing_bundle_needs_force_and_failed_checks_leave_nothing(checkpoint, bundle_dir, tmp_path, monkeypatch):
+    with pytest.raises(OutputExistsError):
+        export_checkpoint(checkpoint, bundle_dir)
+    out = tmp_path / "strict"
+    monkeypatch.setattr(onnx_export, "TOLERANCE", 0.0)
+    with pytest.raises(ExportError, match=r"max abs error .* > 0e\+00"):
+        export_checkpoint(checkpoint, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_runtime_never_imports_torch(bundle_dir):
+    code = (
+        "import sys, numpy as np\n"
+        "from kickgen.engine.runtime import ModelBundle\n"
+        f"b = ModelBundle.load({str(bundle_dir)!r})\n"
+        "x = np.random.default_rng(0).standard_normal((4, 3000)).astype(np.float32)\n"
+        "k = b.decode(x, np.zeros((b.info.code_size, 3000), np.float32))\n"
+        "assert k.shape == (1, 3000)\n"
+        "sys.exit(3 if 'torch' in sys.modules else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr or "torch was imported"
+
+
+def test_export_command(checkpoint, tmp_path):
+    out = tmp_path / "bundle"
+    ok = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(checkpoint), "--out", str(out)],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert "onnxruntime matches torch" in ok.stdout and ModelBundle.load(out).info.code_size == 4
+    again = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(checkpoint), "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "already exists (use --force" in again.stderr
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"nope")
+    fail = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(bad), "--out", str(tmp_path / "x")],
+                          capture_output=True, text=True, timeout=300)
+    assert fail.returncode == 2 and fail.stderr.count("\n") == 1 and "bad.pt: not a kickgen checkpoint" in fail.stderr
