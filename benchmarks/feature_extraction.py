@@ -5,9 +5,9 @@ MIDI domain.
 Builds one synthetic 120 bpm song in a temporary directory, --seconds long: kick
 (low decaying sine) on beats 1 and 3, snare (decaying noise bursts) on beats 2 and 4,
 bass (decaying sine tones) on eighths. It is written as three mono WAV stems
-(pedalboard) and as a standard MIDI file (mido: drums on channel 10 (index 9), kick note 36
-and snare note 38; bass on channel 1 (index 0), program 33, in a track named "Bass"; a 120 bpm
-tempo meta event).
+(pedalboard) and as a standard MIDI file (mido): drums on channel 10 (index 9), kick
+note 36 and snare note 38; bass on channel 1 (index 0) with program 33, in a track
+named "Bass"; a 120 bpm tempo meta event.
 
 Timed with time.perf_counter: one warm-up call of each part, then --repeats calls each
 (medians):
@@ -38,6 +38,7 @@ from pathlib import Path
 import mido
 import numpy as np
 import pedalboard.io
+
 from kickgen.engine import madmom_adapter
 from kickgen.engine.signals_audio import complex_domain_odf, load_audio, signals_from_audio
 from kickgen.engine.signals_midi import signals_from_midi

@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+
 from kickgen.engine import losses
 from kickgen.engine.model import ModelConfig
 from kickgen.engine.signals import SongSignals
