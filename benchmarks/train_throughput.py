@@ -9,12 +9,13 @@ crops (`sample_crops`) of generated songs (`engine.synthetic`), drawn outside th
 region. One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
 The process CPU seconds per step and the load average are reported too: on a shared
 machine, wall time far above CPU time / threads means other processes took the cores.
-A full step at batch 100 takes about 30-60 s on 2 shared CPU cores, hence the default
-of 2 timed steps (about 3 minutes in all).
+A full step at batch 100 takes about 18 s on 2 idle CPU cores (and several times that
+when other processes compete for them), hence the default of 3 timed steps: about
+1.5 minutes in all on an idle machine.
 
 Prints one JSON object to stdout; progress goes to stderr. Run from the repository root:
 
-    .venv/bin/python benchmarks/train_throughput.py [--steps 2] [--batch 100]
+    .venv/bin/python benchmarks/train_throughput.py [--steps 3] [--batch 100]
         [--chunk-frames 1024] [--threads N]
 """
 
@@ -62,7 +63,7 @@ def cpu_name() -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=2, help="timed steps after one warm-up step")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up step")
     parser.add_argument("--batch", type=int, default=100, help="crops per step")
     parser.add_argument("--chunk-frames", type=int, default=1024, help="frames per crop")
     parser.add_argument(
