@@ -9,9 +9,10 @@ crops (`sample_crops`) of generated songs (`engine.synthetic`), drawn outside th
 region. One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
 The process CPU seconds per step and the load average are reported too: on a shared
 machine, wall time far above CPU time / threads means other processes took the cores.
-A full step at batch 100 takes about 18 s on 2 idle CPU cores (and several times that
-when other processes compete for them), hence the default of 3 timed steps: about
-1.5 minutes in all on an idle machine.
+Like training, it first tunes glibc's malloc (`train.keep_freed_memory`); pass
+--glibc-default to measure without that. A full step at batch 100 takes about 6 s tuned
+and 17 s untuned on 2 idle CPU cores (several times that when other processes compete
+for them), hence the default of 3 timed steps.
 
 Prints one JSON object to stdout; progress goes to stderr. Run from the repository root:
 
@@ -39,7 +40,14 @@ from kickgen.engine import losses
 from kickgen.engine.model import ModelConfig
 from kickgen.engine.signals import SongSignals
 from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import TrainConfig, TrainState, new_state, sample_crops, train_step
+from kickgen.engine.train import (
+    TrainConfig,
+    TrainState,
+    keep_freed_memory,
+    new_state,
+    sample_crops,
+    train_step,
+)
 
 N_SONGS = 8
 SEED = 0
@@ -68,6 +76,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk-frames", type=int, default=1024, help="frames per crop")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
+    parser.add_argument(
+        "--glibc-default", action="store_true",
+        help="leave glibc's malloc as it is (training tunes it: train.keep_freed_memory)",
     )
     return parser.parse_args()
 
@@ -131,6 +143,7 @@ def n_params(module: torch.nn.Module) -> int:
 
 def main() -> None:
     args = parse_args()
+    allocator_tuned = not args.glibc_default and keep_freed_memory()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)  # dropout masks
@@ -161,6 +174,7 @@ def main() -> None:
                 "cpu": cpu_name(),
                 "torch": torch.__version__,
                 "torch_threads": torch.get_num_threads(),
+                "malloc": "tuned (keep_freed_memory)" if allocator_tuned else "glibc default",
                 "batch": args.batch,
                 "chunk_frames": args.chunk_frames,
                 "steps": args.steps,
