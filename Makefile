@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kickgen-installed
-APT_PACKAGES :=
 
 .PHONY: demo test bench lint clean
 
@@ -31,6 +30,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/feature_extraction.py
+	$(PY) benchmarks/decoder_latency.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check engine export tests benchmarks

@@ -1,7 +1,8 @@
 """kickgen's offline engine: signals, model, training, peaks, metrics and style codes.
 
 Importing this package stays light: torch is imported only by the modules that train
-(`model`, `losses`, `augment`, `train`) and never by the runtime path.
+and evaluate (`model`, `losses`, `augment`, `train`, `evaluate`, `demo`), never by the
+runtime path (`runtime`, `bundle`, signals, peaks, metrics, style).
 """
 
 from kickgen.engine.errors import KickgenError

@@ -11,13 +11,21 @@ from pathlib import Path
 from kickgen.engine.errors import OutputExistsError
 
 
+def creation_mode(*, directory: bool = False) -> int:
+    """The mode a new file (0o644 usually) or folder (0o755) gets under the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, force: bool = False, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` in one step.
 
-    Raises `OutputExistsError` when `path` exists and `force` is false. On an error the
-    temporary file is removed and `path` is left as it was. `suffix` keeps an extension
-    that a writer insists on (numpy's `.npz`).
+    Raises `OutputExistsError` when `path` exists and `force` is false. The new file
+    gets the mode of the file it replaces (or the umask's), is flushed to disk before
+    the rename, and on an error is removed, leaving `path` as it was. `suffix` keeps an
+    extension that a writer insists on (numpy's `.npz`).
     """
     path = Path(path)
     if path.exists() and not force:
@@ -27,6 +35,9 @@ def atomic_path(path: str | Path, *, force: bool = False, suffix: str = "") -> I
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else creation_mode())
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

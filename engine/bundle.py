@@ -53,13 +53,19 @@ class BundleInfo:
         path = directory / INFO_FILE
         try:
             data = json.loads(path.read_text())
-            info = cls(**{**data, "context_channels": tuple(data["context_channels"])})
         except FileNotFoundError:
             raise BundleError(path, "missing from the model bundle") from None
-        except (json.JSONDecodeError, TypeError, KeyError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BundleError(path, f"not a kickgen bundle.json ({exc})") from None
-        if info.format_version != BUNDLE_FORMAT:
-            raise BundleError(path, f"bundle format {info.format_version}; this kickgen reads {BUNDLE_FORMAT}")
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != BUNDLE_FORMAT:
+            raise BundleError(path, f"bundle format {version!r}; this kickgen reads format {BUNDLE_FORMAT}")
+        try:
+            info = cls(**{**data, "context_channels": tuple(data["context_channels"])})
+        except (TypeError, KeyError) as exc:
+            raise BundleError(path, f"not a kickgen bundle.json ({exc})") from None
+        if not isinstance(info.sha256, dict) or not isinstance(info.receptive_field, dict):
+            raise BundleError(path, "not a kickgen bundle.json (sha256 and receptive_field must be objects)")
         return info
 
 
@@ -71,20 +77,29 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_files(directory: Path, info: BundleInfo) -> None:
-    """Every ONNX file is present and matches its recorded sha256, else `BundleError`."""
+def verify_files(directory: Path, info: BundleInfo) -> str:
+    """Check that every ONNX file is present and matches its recorded sha256 (else
+    `BundleError`); returns the bundle's id."""
+    digests = {INFO_FILE: file_sha256(directory / INFO_FILE)}
     for name in ONNX_FILES:
         path = directory / name
         if not path.is_file():
             raise BundleError(path, "missing from the model bundle")
-        if file_sha256(path) != info.sha256.get(name):
+        digests[name] = file_sha256(path)
+        if digests[name] != info.sha256.get(name):
             raise BundleError(path, "sha256 does not match bundle.json (the file was altered)")
+    return identity(digests)
 
 
-def bundle_id(directory: str | Path) -> str:
-    """A bundle's identity: sha256 over its files' names and contents, in a fixed order."""
+def identity(digests: dict[str, str]) -> str:
+    """sha256 over the files' names and sha256 digests, in `BUNDLE_FILES` order."""
     digest = hashlib.sha256()
     for name in BUNDLE_FILES:
         digest.update(name.encode())
-        digest.update(bytes.fromhex(file_sha256(Path(directory) / name)))
+        digest.update(bytes.fromhex(digests[name]))
     return digest.hexdigest()
+
+
+def bundle_id(directory: str | Path) -> str:
+    """A bundle's identity: sha256 over its files' names and contents."""
+    return identity({name: file_sha256(Path(directory) / name) for name in BUNDLE_FILES})

@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 
 from kickgen.engine import __version__
-from kickgen.engine.errors import InputFileError, KickgenError, OutputExistsError
+from kickgen.engine.errors import InputFileError, OutputExistsError, run_command
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
 
 
 def _model_config(path: Path | None):
@@ -24,18 +31,25 @@ def _model_config(path: Path | None):
         return ModelConfig.from_json(json.loads(path.read_text()))
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
         raise InputFileError(path, f"not a model config ({exc})") from None
 
 
 def run_train(args: argparse.Namespace) -> None:
     from kickgen.engine.features_io import feature_files, load_features
-    from kickgen.engine.train import CHECKPOINT_NAME, TrainConfig, train
+    from kickgen.engine.train import (
+        CHECKPOINT_NAME,
+        Distributed,
+        TrainConfig,
+        keep_freed_memory,
+        train,
+    )
 
     checkpoint = args.out / CHECKPOINT_NAME
     if checkpoint.exists() and not (args.resume or args.force):
         raise OutputExistsError(checkpoint)
     songs = [load_features(p) for p in feature_files(args.data)]
+    keep_freed_memory()
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch,
@@ -54,7 +68,7 @@ def run_train(args: argparse.Namespace) -> None:
         progress=not args.quiet,
         data_description=f"{len(songs)} feature files from {args.data.resolve().name}/",
     )
-    if state.history:
+    if state.history and Distributed.from_env().is_main:
         last = state.history[-1]
         print(f"trained {state.epochs_done} epochs; last epoch mse={last['mse']:.4f}; checkpoint {checkpoint}")
 
@@ -67,15 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the CGAE on a directory of feature files (needs torch)")
     p.add_argument("--data", type=Path, required=True, help="directory of feature files (*.npz)")
     p.add_argument("--out", type=Path, required=True, help="run directory for checkpoint.pt")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--batch", type=int, default=100, help="global batch size (crops per step)")
-    p.add_argument("--chunk-frames", type=int, default=1024, help="crop length in frames")
+    p.add_argument("--epochs", type=positive_int, default=100, help="total epochs (with --resume: the new total)")
+    p.add_argument("--batch", type=positive_int, default=100, help="global batch size (crops per step)")
+    p.add_argument("--chunk-frames", type=positive_int, default=1024, help="crop length in frames")
     p.add_argument("--lr", type=float, default=1e-3, help="CGAE learning rate (Adam)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--model-config", type=Path, help="JSON file of ModelConfig fields (default: the paper's sizes)")
     p.add_argument("--time-limit-s", type=float, help="stop after the epoch that passes this many seconds")
-    p.add_argument("--resume", action="store_true", help="continue from the run directory's checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run directory's checkpoint with its own recipe (only --epochs "
+                        "and --time-limit-s apply)")
     p.add_argument("--force", action="store_true", help="start afresh over an existing checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
@@ -84,12 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        args.func(args)
-    except KickgenError as exc:
-        print(f"kickgen: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command("kickgen", lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def load_features(path: str | Path) -> SongSignals:
             )
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
         raise InputFileError(path, f"not a kickgen feature file ({exc})") from None
     if context.ndim != 2 or context.shape[0] != len(CONTEXT_CHANNELS):
         raise InputFileError(path, f"context has shape {context.shape}, expected (4, T)")

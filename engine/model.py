@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kickgen.engine.jsonable import from_json_object
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -30,6 +32,20 @@ class ModelConfig:
     kernel_size: int = 2
     mapping_channels: tuple[int, ...] = (128, 128, 64, 32, 32, 16)  # W; the last is the code size
     critic_channels: tuple[int, ...] = (256, 128, 64, 64, 1)
+
+    def __post_init__(self):
+        sizes = (self.context_channels, self.target_channels, self.kernel_size, *self.conv_channels,
+                 *self.mapping_channels, *self.critic_channels)
+        if not all(isinstance(n, int) and n > 0 for n in sizes):
+            raise ValueError("every size must be a positive whole number")
+        if not self.mapping_channels or not self.critic_channels or self.critic_channels[-1] != 1:
+            raise ValueError("W needs at least one layer and the critic must end in one channel")
+        grouped = self.conv_channels[: self.grouped_layers]
+        if len(grouped) != self.grouped_layers or any(n % self.context_channels for n in grouped):
+            raise ValueError(
+                f"the first {self.grouped_layers} conv layers must exist and split into "
+                f"{self.context_channels} groups"
+            )
 
     @property
     def code_size(self) -> int:
@@ -44,7 +60,7 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return from_json_object(cls, data)
 
 
 TINY_CONFIG = ModelConfig(

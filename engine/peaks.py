@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, filtfilt, find_peaks
 
-from kickgen.engine.signals import FPS
+from kickgen.engine.signals import FPS, standardize
 
 DEFAULT_THRESHOLD = 0.25
 MIN_VELOCITY, MAX_VELOCITY = 0.7, 1.0
@@ -30,12 +30,16 @@ def smooth(curve: np.ndarray) -> np.ndarray:
 
 
 def pick_peaks(curve: np.ndarray, *, threshold: float = DEFAULT_THRESHOLD, fps: float = FPS) -> Onsets:
-    """Local maxima of the smoothed (T,) curve that reach `threshold` × its maximum.
+    """Local maxima of the standardized, smoothed (T,) curve that reach `threshold` ×
+    its maximum.
 
-    Velocity rises linearly from 0.7 at the threshold to 1.0 at the maximum. A curve
-    whose maximum is not positive has no onsets.
+    Velocity rises linearly from 0.7 at the threshold to 1.0 at the maximum. A flat
+    curve has no onsets.
     """
-    smoothed = smooth(np.asarray(curve, dtype=np.float64).reshape(-1))
+    standardized, silent = standardize(np.asarray(curve, dtype=np.float64).reshape(-1))
+    if silent:
+        return Onsets(np.zeros(0), np.zeros(0))
+    smoothed = smooth(standardized.astype(np.float64))
     peak_value = smoothed.max(initial=0.0)
     if peak_value <= 0:
         return Onsets(np.zeros(0), np.zeros(0))

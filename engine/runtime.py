@@ -18,12 +18,13 @@ import onnxruntime as ort
 from kickgen.engine.bundle import (
     DECODER_FILE,
     ENCODER_FILE,
+    INFO_FILE,
     BundleError,
     BundleInfo,
-    bundle_id,
     verify_files,
 )
 from kickgen.engine.errors import KickgenError
+from kickgen.engine.signals import CONTEXT_CHANNELS, FPS
 
 DEFAULT_BUNDLE = "default"  # folder of the shipped bundle inside kickgen.models
 
@@ -73,7 +74,13 @@ class ModelBundle:
         if not directory.is_dir():
             raise BundleError(directory, "no such model bundle folder")
         info = BundleInfo.read(directory)
-        verify_files(directory, info)
+        if info.context_channels != CONTEXT_CHANNELS or abs(info.fps - FPS) > 1e-9:
+            raise BundleError(
+                directory / INFO_FILE,
+                f"made for channels {info.context_channels} at {info.fps} fps; "
+                f"this kickgen computes {CONTEXT_CHANNELS} at {FPS} fps",
+            )
+        bundle_identity = verify_files(directory, info)
         options = session_options(threads=threads)
         providers = ["CPUExecutionProvider"]
         try:
@@ -81,14 +88,18 @@ class ModelBundle:
             encoder = ort.InferenceSession(str(directory / ENCODER_FILE), options, providers=providers)
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
-        return cls(directory, info, bundle_id(directory), decoder, encoder)
+        return cls(directory, info, bundle_identity, decoder, encoder)
+
+    @classmethod
+    def from_package(cls, package: str, name: str, *, threads: int = 1) -> ModelBundle:
+        """A bundle folder `name` shipped inside `package`, found via importlib.resources."""
+        with importlib.resources.as_file(importlib.resources.files(package) / name) as directory:
+            return cls.load(directory, threads=threads)
 
     @classmethod
     def default(cls, *, threads: int = 1) -> ModelBundle:
-        """The bundle shipped inside the package (kickgen.models/default)."""
-        root = importlib.resources.files("kickgen.models") / DEFAULT_BUNDLE
-        with importlib.resources.as_file(root) as directory:
-            return cls.load(directory, threads=threads)
+        """The default bundle shipped with kickgen (kickgen.models/default)."""
+        return cls.from_package("kickgen.models", DEFAULT_BUNDLE, threads=threads)
 
     @property
     def context_size(self) -> int:
@@ -119,13 +130,14 @@ class ModelBundle:
     def decode_window(self, context: np.ndarray, code: np.ndarray, *, start: int, stop: int) -> np.ndarray:
         """Frames [start, stop) of `decode(context, code)`, computed on a window.
 
-        context (4, T) and code (16, T) cover the song; the model runs on [start, stop)
-        widened by the decoder's receptive field on each side (clipped to the song), so
-        the result equals whole-song decoding there. Returns (1, stop - start).
+        context (4, T) and code (16, T) cover the song (or (B, 4, T), (B, 16, T)); the
+        model runs on [start, stop) widened by the decoder's receptive field on each side
+        (clipped to the song), so the result equals whole-song decoding there.
+        Returns (1, stop - start), or (B, 1, stop - start).
         """
         n_frames = context.shape[-1]
         if not 0 <= start < stop <= n_frames:
             raise ModelInputError(f"window [{start}, {stop}) is not inside the song's {n_frames} frames")
         rf = self.info.receptive_field
         lo, hi = max(0, start - rf["decoder_left"]), min(n_frames, stop + rf["decoder_right"])
-        return self.decode(context[:, lo:hi], code[:, lo:hi])[:, start - lo : stop - lo]
+        return self.decode(context[..., lo:hi], code[..., lo:hi])[..., start - lo : stop - lo]

@@ -206,7 +206,7 @@ def signals_from_midi(path: str | Path, *, roles: RoleMap = RoleMap(), fps: floa
             path,
             "no snare and no bass notes found (snare: GM drum notes "
             f"{'/'.join(map(str, roles.snare_notes))} on channel {roles.drum_channel + 1}; "
-            f"bass: GM programs {roles.bass_programs[0] + 1}-{roles.bass_programs[-1] + 1} "
+            f"bass: GM programs {', '.join(str(p + 1) for p in roles.bass_programs) or 'none'} "
             f"or a track named like {roles.bass_track_pattern!r})",
         )
     end_tick = max((tick for tick, _, _ in _absolute_events(midi)), default=0)

@@ -14,7 +14,7 @@ import math
 import os
 import pickle
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,8 @@ from tqdm import tqdm
 from kickgen.engine import losses
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.augment import random_warp_params, time_warp
-from kickgen.engine.errors import CheckpointError, KickgenError
+from kickgen.engine.errors import CheckpointError, TrainingSetupError
+from kickgen.engine.jsonable import from_json_object
 from kickgen.engine.model import CGAE, Critic, ModelConfig
 from kickgen.engine.signals import SongSignals
 
@@ -60,7 +61,7 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> TrainConfig:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return from_json_object(cls, data)
 
 
 @dataclass
@@ -104,8 +105,9 @@ def keep_freed_memory() -> bool:
     mmap threshold, so by default each one is mapped afresh and the kernel zeroes its
     pages (tens of millions of page faults per run). Raising the mmap and trim
     thresholds lets steps reuse memory: on this 2-core CPU a paper-size step at batch
-    100 went from 16.9 s to about 6 s (benchmarks/train_throughput.py). Returns whether
-    the C library took the settings (False off glibc).
+    100 went from 16.1 s to 4.6 s (benchmarks/train_throughput.py). It changes the
+    whole process, so entry points call it (`kickgen train`, the demo), not `train`.
+    Returns whether the C library took the settings (False off glibc).
     """
     libc_path = ctypes.util.find_library("c")
     libc = ctypes.CDLL(libc_path) if libc_path else None
@@ -121,8 +123,11 @@ def resolve_device(name: str, dist_info: Distributed) -> torch.device:
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":
         if not torch.cuda.is_available():
-            raise KickgenError("--device cuda: no CUDA device is available")
+            raise TrainingSetupError("--device cuda: no CUDA device is available")
+        torch.cuda.set_device(dist_info.local_rank)
         return torch.device("cuda", dist_info.local_rank)
+    if name != "cpu":
+        raise TrainingSetupError(f"--device {name}: choose auto, cpu or cuda")
     return torch.device(name)
 
 
@@ -201,16 +206,24 @@ def load_model(path: str | Path) -> CGAE:
     return model_from_payload(read_checkpoint(path))
 
 
-def restore_state(path: Path, train_config: TrainConfig, device: torch.device) -> TrainState:
+def restore_state(path: Path, requested: TrainConfig, device: torch.device) -> tuple[TrainState, TrainConfig]:
+    """A run's state and recipe from its checkpoint. The recipe is the checkpoint's own:
+    only `epochs` and `time_limit_s` come from `requested`, so a resumed run continues
+    exactly as it started."""
     payload = read_checkpoint(path, map_location=device)
-    state = new_state(ModelConfig.from_json(json.loads(payload["model_config"])), train_config, device)
-    state.model.load_state_dict(payload["model"])
-    state.critic.load_state_dict(payload["critic"])
-    state.optimizer.load_state_dict(payload["optimizer"])
-    state.critic_optimizer.load_state_dict(payload["critic_optimizer"])
-    state.epochs_done = int(payload["epochs_done"])
-    state.history = json.loads(payload["history"])
-    return state
+    try:
+        config = TrainConfig.from_json(json.loads(payload["train_config"]))
+        config = replace(config, epochs=requested.epochs, time_limit_s=requested.time_limit_s)
+        state = new_state(ModelConfig.from_json(json.loads(payload["model_config"])), config, device)
+        state.model.load_state_dict(payload["model"])
+        state.critic.load_state_dict(payload["critic"])
+        state.optimizer.load_state_dict(payload["optimizer"])
+        state.critic_optimizer.load_state_dict(payload["critic_optimizer"])
+        state.epochs_done = int(payload["epochs_done"])
+        state.history = json.loads(payload["history"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(path, f"cannot be resumed ({exc})") from None
+    return state, config
 
 
 def train_step(
@@ -250,9 +263,11 @@ def train_step(
     (critic_gap + config.gradient_penalty_weight * penalty).backward()
     state.critic_optimizer.step()
 
-    # CGAE step: reconstruct, keep codes smooth and standard, and fool the critic.
+    # CGAE step: reconstruct, keep codes smooth and standard, and fool the critic. The
+    # critic's condition U x is held fixed here, so that only the code answers to it.
     raw_critic.requires_grad_(False)
-    adversarial = losses.critic_gap(raw_critic(code, features), raw_critic(noise, features))
+    condition = features.detach()
+    adversarial = losses.critic_gap(raw_critic(code, condition), raw_critic(noise, condition))
     raw_critic.requires_grad_(True)
     terms = {
         "mse": losses.reconstruction_loss(y_warped, reconstruction),
@@ -266,11 +281,11 @@ def train_step(
     return {k: v.item() for k, v in {**terms, "adv": adversarial, "gp": penalty}.items()}
 
 
-def time_is_up(started: float, limit_s: float | None, dist_info: Distributed) -> bool:
+def time_is_up(started: float, limit_s: float | None, dist_info: Distributed, device: torch.device) -> bool:
     """Whether the time limit has passed, as rank 0 sees it (all ranks agree)."""
     if limit_s is None:
         return False
-    up = torch.tensor([float(time.monotonic() - started > limit_s)])
+    up = torch.tensor([float(time.monotonic() - started > limit_s)], device=device)
     if dist_info.world_size > 1:
         dist.broadcast(up, src=0)
     return bool(up.item())
@@ -289,31 +304,31 @@ def train(
 ) -> TrainState:
     """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch.
 
-    With `resume`, continue from `out_dir`'s checkpoint (its model config wins). Under
+    With `resume`, continue from `out_dir`'s checkpoint with its model and recipe; only
+    `train_config.epochs` and `time_limit_s` apply (see `restore_state`). Under
     torchrun the processes split each batch and average gradients (DDP; gloo on CPU,
     NCCL on CUDA); only rank 0 writes. `data_description` says in the checkpoint (and
     so in exported bundles) what the songs were.
     """
     songs = [s for s in songs if s.kick is not None]
     if not songs:
-        raise KickgenError("no training song has a kick track")
+        raise TrainingSetupError("no training song has a kick track")
     dist_info = Distributed.from_env()
     torch_device = resolve_device(device, dist_info)
-    if torch_device.type == "cpu":
-        keep_freed_memory()
-    if dist_info.world_size > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch_device.type == "cuda" else "gloo")
-    if train_config.batch_size % dist_info.world_size:
-        raise KickgenError(f"--batch {train_config.batch_size} does not split over {dist_info.world_size} processes")
-
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT_NAME
     if resume and checkpoint.exists():
-        state = restore_state(checkpoint, train_config, torch_device)
+        state, train_config = restore_state(checkpoint, train_config, torch_device)
     elif resume:
         raise CheckpointError(checkpoint, "no checkpoint to resume from")
     else:
         state = new_state(model_config, train_config, torch_device)
+    if train_config.batch_size % dist_info.world_size:
+        raise TrainingSetupError(
+            f"--batch {train_config.batch_size} does not split over {dist_info.world_size} processes"
+        )
+    if dist_info.world_size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch_device.type == "cuda" else "gloo")
     model, critic = state.model, state.critic
     if dist_info.world_size > 1:
         device_ids = [torch_device.index] if torch_device.type == "cuda" else None
@@ -369,7 +384,7 @@ def train(
                     + " ".join(f"{k}={record[k]:.4f}" for k in ("mse", "const", "std", "adv", "gp"))
                     + f" ({seconds:.1f} s)"
                 )
-        if time_is_up(started, train_config.time_limit_s, dist_info):
+        if time_is_up(started, train_config.time_limit_s, dist_info, torch_device):
             break
     model.eval()
     return state

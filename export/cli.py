@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kickgen.engine.errors import KickgenError
+from kickgen.engine.errors import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,17 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="bundle folder to create")
     parser.add_argument("--force", action="store_true", help="replace an existing bundle folder")
     args = parser.parse_args(argv)
-    try:
+
+    def export() -> None:
         from kickgen.engine.bundle import bundle_id
         from kickgen.export.onnx_export import TOLERANCE, export_checkpoint
 
         worst = export_checkpoint(args.checkpoint, args.out, force=args.force)
-    except KickgenError as exc:
-        print(f"kickgen-export: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out} (id {bundle_id(args.out)[:16]}); onnxruntime matches torch to {worst:.1e} "
-          f"(limit {TOLERANCE:.0e})")
-    return 0
+        print(f"wrote {args.out} (id {bundle_id(args.out)[:16]}); onnxruntime matches torch to "
+              f"{worst:.1e} (limit {TOLERANCE:.0e})")
+
+    return run_command("kickgen-export", export)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import onnxruntime as ort
 import torch
 
 from kickgen.engine import __version__
+from kickgen.engine.atomic import creation_mode
 from kickgen.engine.bundle import (
     BUNDLE_FORMAT,
     DECODER_FILE,
@@ -131,7 +132,7 @@ def bundle_info(model: CGAE, payload: dict, sha256: dict[str, str]) -> BundleInf
         receptive_field=receptive_field(model.config),
         threshold=DEFAULT_THRESHOLD,
         training=json.loads(payload.get("training", "{}")),
-        metrics=json.loads(payload["metrics"]) if "metrics" in payload else None,
+        metrics=None,  # no evaluation has been run on it yet
         sha256=sha256,
         kickgen_version=__version__,
     )
@@ -171,23 +172,29 @@ def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
 def export_checkpoint(checkpoint: str | Path, out: str | Path, *, force: bool = False) -> float:
     """Write the bundle of `checkpoint` to `out`; returns the worst parity error.
 
-    An existing `out` is replaced only with `force`, and only after the new bundle has
-    passed its checks; a failed export leaves nothing behind.
+    The bundle is built and checked in a staging folder beside `out`. An existing `out`
+    is replaced only with `force` and only when it is a bundle (holds bundle.json): it
+    is renamed aside, the new bundle renamed in, and then the old one removed. A failed
+    export leaves nothing behind and `out` as it was.
     """
     out = Path(out)
     if out.exists() and not force:
         raise OutputExistsError(out)
+    if out.exists() and not (out / INFO_FILE).is_file():
+        raise ExportError(f"{out}: exists and is not a model bundle; refusing to replace it")
     payload = read_checkpoint(checkpoint)
     model = model_from_payload(payload)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new.", dir=out.parent))
+    retired = out.parent / f".{out.name}.old.{staging.name.rsplit('.', 1)[-1]}"
     try:
         worst = write_bundle(model, payload, staging)
-        staging.chmod(0o755)  # mkdtemp's folders are private; a bundle is for sharing
+        staging.chmod(creation_mode(directory=True))  # mkdtemp's folders are private
         if out.exists():
-            shutil.rmtree(out)
+            out.rename(retired)
         staging.rename(out)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        for leftover in (staging, retired):
+            if leftover.exists():
+                shutil.rmtree(leftover)
     return worst

@@ -16,6 +16,10 @@ TORCH_FREE = [
     "kickgen.engine.style",
     "kickgen.engine.features_io",
     "kickgen.engine.synthetic",
+    "kickgen.engine.runtime",
+    "kickgen.engine.bundle",
+    "kickgen.engine.atomic",
+    "kickgen.engine.madmom_adapter",
 ]
 
 

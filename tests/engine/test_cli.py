@@ -1,10 +1,12 @@
 """The `kickgen` command: help, training from feature files, one-line errors with exit 2."""
 
+import json
 import subprocess
 import sys
 
 from kickgen.engine.features_io import load_features, save_features
 from kickgen.engine.synthetic import generate_songs
+from kickgen.engine.train import CHECKPOINT_NAME, read_checkpoint
 
 KICKGEN = [sys.executable, "-m", "kickgen.engine.cli"]
 
@@ -43,8 +45,25 @@ def test_train_then_resume_from_the_command_line(tmp_path):
     assert "trained 1 epochs" in first.stdout
     refused = kickgen("train", *common, "--epochs", "2")
     assert refused.returncode == 2 and "already exists (use --force" in refused.stderr
-    resumed = kickgen("train", *common, "--epochs", "2", "--resume")
+    before = read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)
+    resumed = kickgen("train", *common, "--epochs", "2", "--resume", "--batch", "2")
     assert resumed.returncode == 0 and "trained 2 epochs" in resumed.stdout
+    after = read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)
+    history = json.loads(after["history"])
+    assert history[0] == json.loads(before["history"])[0]  # epoch 1 kept, epoch 2 added
+    assert json.loads(after["train_config"])["batch_size"] == 4  # the run's own recipe
+
+
+def test_bad_model_config_is_one_line_and_exit_2(tmp_path):
+    data = tmp_path / "features"
+    save_features(data / "song.npz", generate_songs(1, seed=0)[0].signals)
+    for text in ('[1, 2]', '{"conv_channels": [6, 6, 6, 6, 6, 8, 8, 8]}', '{"colour": "red"}', "{"):
+        config = tmp_path / "bad.json"
+        config.write_text(text)
+        result = kickgen("train", "--data", str(data), "--out", str(tmp_path / "run"),
+                         "--model-config", str(config))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "bad.json: not a model config" in result.stderr
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kickgen.engine.model import CGAE, Critic, ModelConfig, receptive_field
+from kickgen.engine.model import CGAE, Critic, ModelConfig, PointwiseStack, receptive_field
 
 TINY = ModelConfig(conv_channels=(8, 8, 8, 8, 8, 16, 16, 16), mapping_channels=(16, 8, 4), critic_channels=(8, 1))
 
@@ -59,6 +59,9 @@ def test_decoder_is_the_adjoint_of_the_encoder_stacks():
         forward = model.V.conv(i, a)
         backward = model.V.conv_transpose(i, b)
         assert torch.allclose((forward * b).sum(), (a * backward).sum())
+    one_layer = PointwiseStack((5, 3), transposable=True).double()  # Wᵀ's building block
+    a, b = torch.randn(1, 5, 16, dtype=torch.float64), torch.randn(1, 3, 16, dtype=torch.float64)
+    assert torch.allclose((one_layer(a) * b).sum(), (a * one_layer.transpose(b)).sum())
     names = {n for n, _ in model.named_parameters()}
     assert not any("transpose" in n and "weight" in n for n in names), "decoder weights must be tied"
 

@@ -26,9 +26,20 @@ def test_threshold_is_relative_to_the_maximum():
 
 
 def test_velocity_runs_from_70_to_100_percent():
-    curve = bumps(400, [50, 150, 250], [1.0, 0.625, 0.25 + 1e-6], width=4.0)
+    heights = [1.0, 0.625, 0.25 + 1e-6]
+    # mirrored dips make the mean exactly zero, so standardizing only rescales
+    curve = bumps(800, [50, 150, 250], heights, width=4.0) - bumps(800, [450, 550, 650], heights, width=4.0)
     onsets = pick_peaks(curve, threshold=0.25)
     assert onsets.velocities == pytest.approx([1.0, 0.85, 0.7], abs=0.01)
+
+
+def test_peaks_are_picked_on_the_standardized_curve():
+    curve = bumps(400, [50, 120, 200], [1.0, 0.6, 0.3])
+    plain = pick_peaks(curve)
+    for shifted in (3 * curve + 5, 0.01 * curve - 2):
+        moved = pick_peaks(shifted)
+        assert np.array_equal(moved.times_s, plain.times_s)
+        assert np.allclose(moved.velocities, plain.velocities)
 
 
 def test_smoothing_removes_single_frame_ripple():

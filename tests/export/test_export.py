@@ -1,5 +1,6 @@
 """Checkpoint -> bundle -> torch-free runtime: parity, metadata, integrity, windows."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,8 @@ def test_windowed_decoding_equals_whole_song_decoding(bundle_dir):
     for start, stop in [(0, 172), (1000, 1172), (5000, 5900), (song.n_frames - 172, song.n_frames)]:
         window = bundle.decode_window(song.context, code, start=start, stop=stop)
         assert np.abs(window - whole[:, start:stop]).max() <= 1e-5
+    batched = bundle.decode_window(song.context[None], code[None], start=1000, stop=1172)
+    assert batched.shape == (1, 1, 172) and np.abs(batched[0] - whole[:, 1000:1172]).max() <= 1e-5
     # a window without its receptive-field padding would not match
     cut = bundle.decode(song.context[:, 1000:1172], code[:, 1000:1172])
     assert np.abs(cut - whole[:, 1000:1172]).max() > 1e-3
@@ -112,10 +115,36 @@ def test_existing_bundle_needs_force_and_failed_checks_leave_nothing(checkpoint,
     with pytest.raises(OutputExistsError):
         export_checkpoint(checkpoint, bundle_dir)
     out = tmp_path / "strict"
+    shutil.copytree(bundle_dir, out)
+    before = bundle_id(out)
     monkeypatch.setattr(onnx_export, "TOLERANCE", 0.0)
     with pytest.raises(ExportError, match=r"max abs error .* > 0e\+00"):
-        export_checkpoint(checkpoint, out)
-    assert list(tmp_path.iterdir()) == []
+        export_checkpoint(checkpoint, out, force=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["strict"] and bundle_id(out) == before
+
+
+def test_force_replaces_bundles_only(checkpoint, bundle_dir, tmp_path):
+    out = tmp_path / "bundle"
+    shutil.copytree(bundle_dir, out)
+    (out / "notes.txt").write_text("stale")
+    export_checkpoint(checkpoint, out, force=True)
+    assert not (out / "notes.txt").exists() and ModelBundle.load(out).id == bundle_id(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle"]
+    music = tmp_path / "Music"
+    music.mkdir()
+    (music / "song.wav").write_bytes(b"precious")
+    with pytest.raises(ExportError, match="Music: exists and is not a model bundle"):
+        export_checkpoint(checkpoint, music, force=True)
+    assert (music / "song.wav").read_bytes() == b"precious"
+
+
+def test_unknown_bundle_format_is_named(bundle_dir, tmp_path):
+    future = tmp_path / "future"
+    shutil.copytree(bundle_dir, future)
+    info = json.loads((future / "bundle.json").read_text())
+    (future / "bundle.json").write_text(json.dumps({**info, "format_version": 2, "new_field": 1}))
+    with pytest.raises(BundleError, match="bundle format 2; this kickgen reads format 1"):
+        ModelBundle.load(future)
 
 
 def test_runtime_never_imports_torch(bundle_dir):
@@ -146,3 +175,21 @@ def test_export_command(checkpoint, tmp_path):
     fail = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(bad), "--out", str(tmp_path / "x")],
                           capture_output=True, text=True, timeout=300)
     assert fail.returncode == 2 and fail.stderr.count("\n") == 1 and "bad.pt: not a kickgen checkpoint" in fail.stderr
+
+
+def test_bundles_ship_inside_packages(bundle_dir, tmp_path):
+    """Bundles are found through importlib.resources, as the shipped default is."""
+    package = tmp_path / "site" / "producer_models"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    shutil.copytree(bundle_dir, package / "house")
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path / 'site')!r})\n"
+        "from kickgen.engine.runtime import ModelBundle\n"
+        "b = ModelBundle.from_package('producer_models', 'house')\n"
+        "print(b.id)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == bundle_id(bundle_dir)
