@@ -35,6 +35,7 @@ from kickgen.engine.signals import SongSignals
 CHECKPOINT_NAME = "checkpoint.pt"
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 CHECKPOINT_FORMAT = 1
+SUMMARY_EVERY_S = 10.0  # at most one epoch summary line per this many seconds
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ def train(
     crops = train_config.crops_per_epoch or max(train_config.batch_size, total_frames // train_config.chunk_frames)
     steps_per_epoch = math.ceil(crops / train_config.batch_size)
     local_batch = train_config.batch_size // dist_info.world_size
-    started = time.monotonic()
+    started = last_summary = time.monotonic()
     model.train()
     critic.train()
     while state.epochs_done < train_config.epochs:
@@ -378,7 +379,8 @@ def train(
         state.training.update(epochs=state.epochs_done, last_epoch=record)
         if dist_info.is_main:
             save_checkpoint(checkpoint, state, train_config)
-            if progress:
+            if progress and (time.monotonic() - last_summary >= SUMMARY_EVERY_S or epoch == 0):
+                last_summary = time.monotonic()
                 tqdm.write(
                     f"epoch {epoch + 1}/{train_config.epochs} "
                     + " ".join(f"{k}={record[k]:.4f}" for k in ("mse", "const", "std", "adv", "gp"))
