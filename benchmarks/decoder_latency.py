@@ -42,8 +42,9 @@ from kickgen.export.onnx_export import export_checkpoint
 SONG_FRAMES = round(240 * FPS)  # 4 minutes
 BAR_FRAMES = int(np.ceil(2.0 * FPS))  # one 4/4 bar at 120 bpm
 
+# VmHWM, not getrusage: ru_maxrss survives fork+exec and would report the parent's peak.
 RSS_PROBE = """
-import resource, sys, numpy as np
+import re, sys, numpy as np
 from kickgen.engine.runtime import ModelBundle
 bundle = ModelBundle.load(sys.argv[1], threads=2)
 n = int(sys.argv[2])
@@ -51,7 +52,7 @@ rng = np.random.default_rng(0)
 kick = bundle.decode(rng.standard_normal((4, n)).astype(np.float32),
                      rng.standard_normal((bundle.info.code_size, n)).astype(np.float32))
 assert kick.shape == (1, n) and 'torch' not in sys.modules
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
 """
 
 
