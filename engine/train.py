@@ -247,6 +247,7 @@ def train_step(
         batch, max_shift_frames=config.max_shift_frames, scale_range=config.scale_range, generator=generator
     )
     shift, scale = shift.to(x.device), scale.to(x.device)
+    # 50 % dropout on x: the encoder's and the decoder's contexts get their own masks
     x_in = F.dropout(x, config.input_dropout)
     x_warped = F.dropout(time_warp(x, shift, scale), config.input_dropout)
     y_warped = time_warp(y, shift, scale)
