@@ -14,6 +14,8 @@ from pathlib import Path
 from kickgen.engine import __version__
 from kickgen.engine.errors import InputFileError, OutputExistsError, run_command
 
+LOSSES_PNG = "losses.png"
+
 
 def positive_int(text: str) -> int:
     value = int(text)
@@ -69,8 +71,12 @@ def run_train(args: argparse.Namespace) -> None:
         data_description=f"{len(songs)} feature files from {args.data.resolve().name}/",
     )
     if state.history and Distributed.from_env().is_main:
+        from kickgen.engine.plots import plot_history
+
+        plot_history(state.history, args.out / LOSSES_PNG)
         last = state.history[-1]
-        print(f"trained {state.epochs_done} epochs; last epoch mse={last['mse']:.4f}; checkpoint {checkpoint}")
+        print(f"trained {state.epochs_done} epochs; last epoch mse={last['mse']:.4f}; checkpoint {checkpoint}, "
+              f"loss curves {args.out / LOSSES_PNG}")
 
 
 def build_parser() -> argparse.ArgumentParser:

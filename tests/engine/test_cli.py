@@ -43,6 +43,7 @@ def test_train_then_resume_from_the_command_line(tmp_path):
     first = kickgen("train", *common, "--epochs", "1")
     assert first.returncode == 0, first.stderr
     assert "trained 1 epochs" in first.stdout
+    assert (tmp_path / "run" / "losses.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     refused = kickgen("train", *common, "--epochs", "2")
     assert refused.returncode == 2 and "already exists (use --force" in refused.stderr
     before = read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)
