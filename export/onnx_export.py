@@ -47,22 +47,16 @@ class ExportError(KickgenError):
     """The exported graphs failed a check; no bundle was written."""
 
 
-class DecoderGraph(torch.nn.Module):
-    def __init__(self, model: CGAE):
+class ModelMethod(torch.nn.Module):
+    """`model.encode` or `model.decode` as a module of its own, for export."""
+
+    def __init__(self, model: CGAE, method: str):
         super().__init__()
         self.model = model
+        self.method = method
 
-    def forward(self, context: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        return self.model.decode(context, code)
-
-
-class EncoderGraph(torch.nn.Module):
-    def __init__(self, model: CGAE):
-        super().__init__()
-        self.model = model
-
-    def forward(self, context: torch.Tensor, kick: torch.Tensor) -> torch.Tensor:
-        return self.model.encode(context, kick)
+    def forward(self, context: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+        return getattr(self.model, self.method)(context, other)
 
 
 def export_graph(module: torch.nn.Module, inputs: dict[str, torch.Tensor], output: str, path: Path) -> None:
@@ -143,9 +137,9 @@ def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
     worst parity error."""
     n = 600
     x = torch.zeros(1, len(CONTEXT_CHANNELS), n)
-    export_graph(DecoderGraph(model), {"context": x, "code": torch.zeros(1, model.config.code_size, n)},
+    export_graph(ModelMethod(model, "decode"), {"context": x, "code": torch.zeros(1, model.config.code_size, n)},
                  "kick", directory / DECODER_FILE)
-    export_graph(EncoderGraph(model), {"context": x, "kick": torch.zeros(1, 1, n)},
+    export_graph(ModelMethod(model, "encode"), {"context": x, "kick": torch.zeros(1, 1, n)},
                  "code", directory / ENCODER_FILE)
     rf = receptive_field(model.config)
     for name in ONNX_FILES:
