@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.signal import butter, filtfilt, find_peaks
 
-from kickgen.engine.signals import FPS, standardize
+from kickgen.engine.signals import FPS, Onsets, standardize
 
 DEFAULT_THRESHOLD = 0.25
 MIN_VELOCITY, MAX_VELOCITY = 0.7, 1.0
-
-
-@dataclass(frozen=True)
-class Onsets:
-    """Picked onsets: times (s) and velocities in [0.7, 1.0], both (n,)."""
-
-    times_s: np.ndarray
-    velocities: np.ndarray
 
 
 def smooth(curve: np.ndarray) -> np.ndarray:
@@ -39,10 +29,8 @@ def pick_peaks(curve: np.ndarray, *, threshold: float = DEFAULT_THRESHOLD, fps: 
     standardized, silent = standardize(np.asarray(curve, dtype=np.float64).reshape(-1))
     if silent:
         return Onsets(np.zeros(0), np.zeros(0))
-    smoothed = smooth(standardized.astype(np.float64))
-    peak_value = smoothed.max(initial=0.0)
-    if peak_value <= 0:
-        return Onsets(np.zeros(0), np.zeros(0))
+    smoothed = smooth(standardized)
+    peak_value = smoothed.max()
     floor = threshold * peak_value
     frames, props = find_peaks(smoothed, height=floor)
     heights = props["peak_heights"]

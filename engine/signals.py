@@ -18,6 +18,14 @@ KICK_CHANNEL = "kick"
 
 
 @dataclass(frozen=True)
+class Onsets:
+    """Onset times (s) and velocities (0..1), both (n,): a role's notes, or picked kicks."""
+
+    times_s: np.ndarray
+    velocities: np.ndarray
+
+
+@dataclass(frozen=True)
 class SongSignals:
     """What the model sees of one song.
 
@@ -89,8 +97,13 @@ def assemble(
 
 
 def frames_for_duration(duration_s: float, *, fps: float = FPS) -> int:
-    """Number of frames that cover `duration_s` seconds (at least one)."""
-    return max(1, int(np.ceil(duration_s * fps)) + 1)
+    """Number of frames that cover `duration_s` seconds (frame 0 at time 0)."""
+    return int(np.ceil(duration_s * fps)) + 1
+
+
+def frames_for_samples(n_samples: int) -> int:
+    """Number of hop-512 frames of `n_samples` of 44.1 kHz audio (frame 0 at sample 0)."""
+    return 1 + n_samples // HOP_LENGTH
 
 
 def impulse_curve(

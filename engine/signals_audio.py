@@ -18,7 +18,15 @@ from scipy.signal import resample_poly
 
 from kickgen.engine import madmom_adapter
 from kickgen.engine.errors import InputFileError, MissingRoleError
-from kickgen.engine.signals import FPS, FRAME_LENGTH, HOP_LENGTH, SAMPLE_RATE, SongSignals, assemble
+from kickgen.engine.signals import (
+    FPS,
+    FRAME_LENGTH,
+    HOP_LENGTH,
+    SAMPLE_RATE,
+    SongSignals,
+    assemble,
+    frames_for_samples,
+)
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -51,7 +59,7 @@ def stft_frames(audio: np.ndarray) -> np.ndarray:
     """Hann STFT of mono 44.1 kHz audio, frame n at samples [512 n, 512 n + 1024);
     (T, 513) complex64, T = 1 + n_samples // 512 (the end is zero-padded)."""
     padded = np.pad(audio.astype(np.float32), (0, FRAME_LENGTH))
-    n_frames = 1 + len(audio) // HOP_LENGTH
+    n_frames = frames_for_samples(len(audio))
     frames = np.lib.stride_tricks.sliding_window_view(padded, FRAME_LENGTH)[::HOP_LENGTH][:n_frames]
     return np.fft.rfft(frames * np.hanning(FRAME_LENGTH).astype(np.float32), axis=1)
 
@@ -102,7 +110,7 @@ def signals_from_audio(
     stems = {name: np.pad(a, (0, n_samples - len(a))) for name, a in stems.items()}
     beat_source = load_audio(mix) if mix else sum(stems.values())
     beat_source = np.pad(beat_source, (0, max(0, n_samples - len(beat_source))))[:n_samples]
-    n_frames = 1 + n_samples // HOP_LENGTH
+    n_frames = frames_for_samples(n_samples)
     activations = madmom_adapter.downbeat_activations(beat_source)
     beat, downbeat = beat_curves(activations, n_frames=n_frames)
     beat_times_s, downbeat_times_s = madmom_adapter.track_downbeats(activations)

@@ -7,14 +7,21 @@ track names) and every rule can be overridden with a `RoleMap`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import mido
 import numpy as np
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
-from kickgen.engine.signals import FPS, SongSignals, assemble, frames_for_duration, impulse_curve
+from kickgen.engine.signals import (
+    FPS,
+    Onsets,
+    SongSignals,
+    assemble,
+    frames_for_duration,
+    impulse_curve,
+)
 
 DEFAULT_TEMPO_US = 500_000  # 120 bpm, the MIDI default
 
@@ -34,14 +41,6 @@ class RoleMap:
     drum_channel: int = 9
     bass_programs: tuple[int, ...] = tuple(range(32, 40))
     bass_track_pattern: str = "bass"
-
-
-@dataclass(frozen=True)
-class NoteOnsets:
-    """Onset times (s) and velocities (0..1) of one role; both (n,)."""
-
-    times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    velocities: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,10 @@ def read_midi(path: str | Path) -> mido.MidiFile:
         raise InputFileError(path, f"not a readable standard MIDI file ({exc})") from None
 
 
-def _absolute_events(midi: mido.MidiFile) -> list[tuple[int, int, mido.Message]]:
+Event = tuple[int, int, mido.Message]  # (absolute tick, track index, message)
+
+
+def absolute_events(midi: mido.MidiFile) -> list[Event]:
     """All messages as (absolute tick, track index, message), sorted by tick."""
     events = []
     for track_index, track in enumerate(midi.tracks):
@@ -83,20 +85,20 @@ def _absolute_events(midi: mido.MidiFile) -> list[tuple[int, int, mido.Message]]
     return events
 
 
-def tempo_map(midi: mido.MidiFile) -> TempoMap:
-    """The file's tempo changes as a `TempoMap` (120 bpm until the first set_tempo)."""
+def tempo_map(events: list[Event], *, ticks_per_beat: int) -> TempoMap:
+    """The tempo changes among `events` as a `TempoMap` (120 bpm until the first set_tempo)."""
     ticks, tempos = [0], [DEFAULT_TEMPO_US]
-    for tick, _, msg in _absolute_events(midi):
+    for tick, _, msg in events:
         if msg.type == "set_tempo":
             if tick == ticks[-1]:
                 tempos[-1] = msg.tempo
             else:
                 ticks.append(tick)
                 tempos.append(msg.tempo)
-    return TempoMap(midi.ticks_per_beat, np.array(ticks, np.int64), np.array(tempos, np.float64))
+    return TempoMap(ticks_per_beat, np.array(ticks, np.int64), np.array(tempos, np.float64))
 
 
-def beat_grid_ticks(midi: mido.MidiFile, end_tick: int) -> tuple[np.ndarray, np.ndarray]:
+def beat_grid_ticks(events: list[Event], *, ticks_per_beat: int, end_tick: int) -> tuple[np.ndarray, np.ndarray]:
     """Beat and downbeat ticks up to `end_tick`, following the time-signature changes.
 
     A beat is one denominator note (a quarter in 4/4 and 3/4, an eighth in 6/8). A new
@@ -104,14 +106,14 @@ def beat_grid_ticks(midi: mido.MidiFile, end_tick: int) -> tuple[np.ndarray, np.
     the downbeats.
     """
     signatures = [(0, 4, 4)]
-    for tick, _, msg in _absolute_events(midi):
+    for tick, _, msg in events:
         if msg.type == "time_signature":
             entry = (tick, msg.numerator, msg.denominator)
             signatures = signatures[:-1] + [entry] if tick == signatures[-1][0] else signatures + [entry]
     beats, downbeats = [], []
     for i, (start, numerator, denominator) in enumerate(signatures):
         stop = signatures[i + 1][0] if i + 1 < len(signatures) else end_tick + 1
-        beat_ticks = midi.ticks_per_beat * 4 / denominator
+        beat_ticks = ticks_per_beat * 4 / denominator
         bar = 0
         while start + bar * numerator * beat_ticks < stop:
             bar_start = start + bar * numerator * beat_ticks
@@ -124,15 +126,18 @@ def beat_grid_ticks(midi: mido.MidiFile, end_tick: int) -> tuple[np.ndarray, np.
     return np.array(beats), np.array(downbeats)
 
 
-def role_onsets(midi: mido.MidiFile, roles: RoleMap) -> dict[str, NoteOnsets]:
-    """Note-ons of the snare, bass and kick roles, in seconds, with velocities in 0..1."""
+def role_onsets(
+    midi: mido.MidiFile, events: list[Event], tempo: TempoMap, roles: RoleMap
+) -> dict[str, Onsets]:
+    """Note-ons of the snare, bass and kick roles among `events` (of `midi`), in seconds,
+    with velocities in 0..1."""
     pattern = re.compile(roles.bass_track_pattern, re.IGNORECASE) if roles.bass_track_pattern else None
     bass_tracks = {
         i for i, track in enumerate(midi.tracks) if pattern is not None and pattern.search(track.name or "")
     }
     programs = [0] * 16
     found: dict[str, list[tuple[int, int]]] = {"snare": [], "bass": [], "kick": []}
-    for tick, track_index, msg in _absolute_events(midi):
+    for tick, track_index, msg in events:
         if msg.type == "program_change":
             programs[msg.channel] = msg.program
         if msg.type != "note_on" or msg.velocity == 0:
@@ -144,16 +149,15 @@ def role_onsets(midi: mido.MidiFile, roles: RoleMap) -> dict[str, NoteOnsets]:
                 found["kick"].append((tick, msg.velocity))
         elif programs[msg.channel] in roles.bass_programs or track_index in bass_tracks:
             found["bass"].append((tick, msg.velocity))
-    tempo = tempo_map(midi)
     onsets = {}
     for role, notes in found.items():
         arr = np.array(notes, dtype=np.float64).reshape(-1, 2)
-        onsets[role] = NoteOnsets(tempo.seconds(arr[:, 0]), arr[:, 1] / 127.0)
+        onsets[role] = Onsets(tempo.seconds(arr[:, 0]), arr[:, 1] / 127.0)
     return onsets
 
 
 def signals_from_onsets(
-    onsets: dict[str, NoteOnsets],
+    onsets: dict[str, Onsets],
     *,
     beat_times_s: np.ndarray,
     downbeat_times_s: np.ndarray,
@@ -162,7 +166,7 @@ def signals_from_onsets(
 ) -> SongSignals:
     """Build the standardized bundle from role onsets and a beat grid.
 
-    onsets: "snare" and "bass" (and optionally "kick") `NoteOnsets`. The beat channel
+    onsets: "snare" and "bass" (and optionally "kick") `Onsets`. The beat channel
     marks beats that are not downbeats (as madmom's downbeat network does); the
     downbeat channel marks bar starts. The kick is None when there are no kick notes.
     """
@@ -172,7 +176,7 @@ def signals_from_onsets(
         [t for t in beat_times_s if round(t * fps) not in downbeat_frames], dtype=np.float64
     )
 
-    def curve(o: NoteOnsets) -> np.ndarray:
+    def curve(o: Onsets) -> np.ndarray:
         return impulse_curve(o.times_s, o.velocities, n_frames=n_frames, fps=fps)
 
     def grid(times: np.ndarray) -> np.ndarray:
@@ -200,7 +204,9 @@ def signals_from_midi(path: str | Path, *, roles: RoleMap = RoleMap(), fps: floa
     has neither snare nor bass notes; a song with only one of them gets a silent channel.
     """
     midi = read_midi(path)
-    onsets = role_onsets(midi, roles)
+    events = absolute_events(midi)
+    tempo = tempo_map(events, ticks_per_beat=midi.ticks_per_beat)
+    onsets = role_onsets(midi, events, tempo, roles)
     if not len(onsets["snare"].times_s) and not len(onsets["bass"].times_s):
         raise MissingRoleError(
             path,
@@ -209,9 +215,8 @@ def signals_from_midi(path: str | Path, *, roles: RoleMap = RoleMap(), fps: floa
             f"bass: GM programs {', '.join(str(p + 1) for p in roles.bass_programs) or 'none'} "
             f"or a track named like {roles.bass_track_pattern!r})",
         )
-    end_tick = max((tick for tick, _, _ in _absolute_events(midi)), default=0)
-    tempo = tempo_map(midi)
-    beat_ticks, downbeat_ticks = beat_grid_ticks(midi, end_tick)
+    end_tick = events[-1][0] if events else 0
+    beat_ticks, downbeat_ticks = beat_grid_ticks(events, ticks_per_beat=midi.ticks_per_beat, end_tick=end_tick)
     return signals_from_onsets(
         onsets,
         beat_times_s=tempo.seconds(beat_ticks),

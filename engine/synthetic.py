@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kickgen.engine.signals import FPS, SongSignals
-from kickgen.engine.signals_midi import NoteOnsets, signals_from_onsets
+from kickgen.engine.signals import FPS, Onsets, SongSignals
+from kickgen.engine.signals_midi import signals_from_onsets
 
 STYLES = ("bass-on-beats", "four-on-the-floor")
 
@@ -54,8 +54,8 @@ def generate_song(
     beat_times = np.arange(n_bars * beats_per_bar) * beat_s
     downbeat_times = beat_times[::beats_per_bar]
 
-    def onsets(hits: np.ndarray, velocities: np.ndarray) -> NoteOnsets:
-        return NoteOnsets(eighth_times[hits], velocities[hits])
+    def onsets(hits: np.ndarray, velocities: np.ndarray) -> Onsets:
+        return Onsets(eighth_times[hits], velocities[hits])
 
     signals = signals_from_onsets(
         {

@@ -267,9 +267,9 @@ def train_step(
 
     # CGAE step: reconstruct, keep codes smooth and standard, and fool the critic. The
     # critic's condition U x is held fixed here, so that only the code answers to it.
+    # D(η, U x) does not depend on the CGAE: the critic step's score stands in for it.
     raw_critic.requires_grad_(False)
-    condition = features.detach()
-    adversarial = losses.critic_gap(raw_critic(code, condition), raw_critic(noise, condition))
+    adversarial = losses.critic_gap(raw_critic(code, features.detach()), on_noise.detach())
     raw_critic.requires_grad_(True)
     terms = {
         "mse": losses.reconstruction_loss(y_warped, reconstruction),
