@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kickgen-installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean corpus-deps corpus model report
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(PY) -m kickgen.engine.demo
 
 # pytest exits 5 when it collects no tests; that fails here like any other failure.
-test: $(STAMP)
+test: $(STAMP) corpus-deps
 	$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
@@ -31,6 +31,39 @@ bench: $(STAMP)
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/feature_extraction.py
 	$(PY) benchmarks/decoder_latency.py
+
+# --- the shipped model's recipe: `make corpus`, then `make model` (docs/results.md) ---
+KICKGEN := $(VENV)/bin/kickgen
+CORPUS ?= data/corpus
+FEATURES ?= data/features
+RUN ?= runs/default
+RESULTS := docs/results
+TRAIN_SECONDS ?= 5700
+APT_PACKAGES := mma fluidsynth fluid-soundfont-gm
+
+corpus-deps:
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || (apt-get update && apt-get install -y $(APT_PACKAGES))
+
+corpus: $(STAMP) corpus-deps
+	$(KICKGEN) corpus build --out $(CORPUS) --songs 420 --seed 0 --jobs 2
+	$(KICKGEN) corpus features --in $(CORPUS) --out $(FEATURES) --jobs 2
+
+model: $(STAMP)
+	$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
+		--epochs 1000 --time-limit-s $(TRAIN_SECONDS) $(if $(wildcard $(RUN)/checkpoint.pt),--resume,)
+	$(VENV)/bin/kickgen-export $(RUN)/checkpoint.pt --out models/default --force
+	$(MAKE) report
+
+report: $(STAMP)
+	mkdir -p $(RESULTS)
+	cp $(RUN)/losses.png $(RUN)/history.json $(RESULTS)/
+	$(KICKGEN) eval $(CORPUS) --model models/default --domain midi --json $(RESULTS)/eval-midi.json \
+		--tempo-png $(RESULTS)/tempo-midi.png --sampling-png $(RESULTS)/sampling-midi.png --force
+	$(KICKGEN) eval $(CORPUS) --model models/default --domain audio --features $(FEATURES) \
+		--json $(RESULTS)/eval-audio.json --tempo-png $(RESULTS)/tempo-audio.png \
+		--sampling-png $(RESULTS)/sampling-audio.png --force
+	$(KICKGEN) corpus presets --in $(CORPUS) --out presets --model models/default --force
+	$(KICKGEN) corpus report --results $(RESULTS) --out docs/results.md --corpus $(CORPUS) --model models/default
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check engine export tests benchmarks

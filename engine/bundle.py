@@ -18,7 +18,6 @@ DECODER_FILE = "decoder.onnx"
 ENCODER_FILE = "encoder.onnx"
 INFO_FILE = "bundle.json"
 ONNX_FILES = (DECODER_FILE, ENCODER_FILE)
-BUNDLE_FILES = (INFO_FILE, *ONNX_FILES)
 
 
 class BundleError(InputFileError):
@@ -80,7 +79,7 @@ def file_sha256(path: Path) -> str:
 def verify_files(directory: Path, info: BundleInfo) -> str:
     """Check that every ONNX file is present and matches its recorded sha256 (else
     `BundleError`); returns the bundle's id."""
-    digests = {INFO_FILE: file_sha256(directory / INFO_FILE)}
+    digests = {}
     for name in ONNX_FILES:
         path = directory / name
         if not path.is_file():
@@ -92,14 +91,18 @@ def verify_files(directory: Path, info: BundleInfo) -> str:
 
 
 def identity(digests: dict[str, str]) -> str:
-    """sha256 over the files' names and sha256 digests, in `BUNDLE_FILES` order."""
+    """sha256 over the ONNX files' names and sha256 digests, in `ONNX_FILES` order.
+
+    The weights identify a model: bundle.json's descriptive facts (training data,
+    validation metrics) can be filled in after export without orphaning its presets.
+    """
     digest = hashlib.sha256()
-    for name in BUNDLE_FILES:
+    for name in ONNX_FILES:
         digest.update(name.encode())
         digest.update(bytes.fromhex(digests[name]))
     return digest.hexdigest()
 
 
 def bundle_id(directory: str | Path) -> str:
-    """A bundle's identity: sha256 over its files' names and contents."""
-    return identity({name: file_sha256(Path(directory) / name) for name in BUNDLE_FILES})
+    """A bundle's identity: sha256 over its ONNX files' names and contents."""
+    return identity({name: file_sha256(Path(directory) / name) for name in ONNX_FILES})

@@ -15,6 +15,7 @@ from kickgen.engine import __version__
 from kickgen.engine.errors import InputFileError, OutputExistsError, run_command
 
 LOSSES_PNG = "losses.png"
+HISTORY_JSON = "history.json"
 
 
 def positive_int(text: str) -> int:
@@ -74,9 +75,102 @@ def run_train(args: argparse.Namespace) -> None:
         from kickgen.engine.plots import plot_history
 
         plot_history(state.history, args.out / LOSSES_PNG)
+        (args.out / HISTORY_JSON).write_text(json.dumps(state.history, indent=1) + "\n")
         last = state.history[-1]
         print(f"trained {state.epochs_done} epochs; last epoch mse={last['mse']:.4f}; checkpoint {checkpoint}, "
               f"loss curves {args.out / LOSSES_PNG}")
+
+
+def run_corpus_build(args: argparse.Namespace) -> None:
+    from kickgen.engine.corpus import MANIFEST_NAME, build_corpus
+
+    songs = build_corpus(args.out, n_songs=args.songs, seed=args.seed, jobs=args.jobs,
+                         only_styles=tuple(args.styles or ()), progress=not args.quiet)
+    splits = {split: sum(s["split"] == split for s in songs) for split in ("train", "validation")}
+    minutes = sum(s["duration_s"] for s in songs) / 60
+    print(f"corpus: {len(songs)} songs ({splits['train']} train, {splits['validation']} validation), "
+          f"{minutes:.1f} minutes; manifest {args.out / MANIFEST_NAME}")
+
+
+def run_corpus_features(args: argparse.Namespace) -> None:
+    from kickgen.engine.corpus_features import extract_corpus_features
+
+    written = extract_corpus_features(args.corpus, args.out, jobs=args.jobs, progress=not args.quiet)
+    print(f"features: {written} files written to {args.out}/{{train,validation}}/")
+
+
+def run_corpus_presets(args: argparse.Namespace) -> None:
+    from kickgen.engine.factory_presets import make_factory_presets
+    from kickgen.engine.runtime import ModelBundle
+
+    bundle = ModelBundle.load(args.model) if args.model else ModelBundle.default()
+    for path in make_factory_presets(args.corpus, bundle, args.out, force=args.force):
+        print(f"wrote {path}")
+
+
+def run_corpus_report(args: argparse.Namespace) -> None:
+    from kickgen.engine.atomic import atomic_path
+    from kickgen.engine.report import corpus_stats, record_in_bundle, write_report
+
+    if args.corpus:
+        from kickgen.engine.corpus import read_manifest
+
+        with atomic_path(args.results / "corpus.json", force=True) as tmp:
+            tmp.write_text(json.dumps(corpus_stats(read_manifest(args.corpus)), indent=1) + "\n")
+    if args.model:
+        record_in_bundle(args.model, args.results)
+        print(f"recorded the corpus, training and metrics in {args.model}/bundle.json")
+    write_report(args.results, args.out)
+    print(f"wrote {args.out}")
+
+
+def run_eval(args: argparse.Namespace) -> None:
+    from kickgen.engine.atomic import atomic_path
+    from kickgen.engine.eval_run import run_eval as evaluate
+    from kickgen.engine.songs import reference_paths
+
+    outputs = [p for p in (args.json, args.tempo_png, args.sampling_png) if p is not None]
+    for path in outputs:
+        if path.exists() and not args.force:
+            raise OutputExistsError(path)
+    songs = reference_paths(args.songs, split=args.split)
+    document = evaluate(
+        songs, domain=args.domain, bundle_dir=args.model, threshold=args.threshold,
+        tempo_songs=args.tempo_songs if args.tempo_png else 0, sampling=args.sampling_png is not None,
+        jobs=args.jobs, features_dir=args.features, progress=not args.quiet,
+    )
+    print(format_table(document))
+    if args.json:
+        with atomic_path(args.json, force=args.force) as tmp:
+            tmp.write_text(json.dumps(document, indent=1) + "\n")
+    if args.tempo_png or args.sampling_png:
+        from kickgen.engine.plots import plot_sampling, plot_tempo_invariance
+
+        if args.tempo_png:
+            plot_tempo_invariance(document["tempo_invariance"], args.tempo_png)
+        if args.sampling_png:
+            plot_sampling(document["sampling"]["songs"][0], args.sampling_png)
+    for path in outputs:
+        print(f"wrote {path}")
+
+
+def format_table(document: dict) -> str:
+    """The mean scores (and the studies' figures) as aligned text lines."""
+    mean = document["mean"]
+    rows = [("ground-truth codes", mean["ground_truth"]), ("style transfer to self", mean["self_transfer"])]
+    rows += [(f"baseline: {name.replace('_', ' ')}", s) for name, s in mean["baselines"].items()]
+    lines = [f"{document['n_songs']} songs, {document['domain']} domain, model {document['model'][:12]}",
+             f"{'':<32}{'P':>7}{'R':>7}{'F':>7}"]
+    lines += [f"{name:<32}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f']:>7.3f}" for name, s in rows]
+    if "tempo_invariance" in document:
+        study = document["tempo_invariance"]
+        per = ", ".join(f"{float(f):.0%}: {v:.3f}" for f, v in study["mean_f"].items())
+        lines.append(f"tempo invariance (agreement F): {per}; mean {study['mean_over_factors']:.3f}")
+    if "sampling" in document:
+        study = document["sampling"]
+        lines.append(f"sampling: diversity (mean pairwise 1-F of picked) {study['mean_diversity_picked']:.3f}, "
+                     f"plausible {study['mean_plausible_share']:.1%}")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +195,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="start afresh over an existing checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
+
+    corpus = sub.add_parser("corpus", help="build the training corpus from mma's grooves").add_subparsers(
+        dest="corpus_command", required=True)
+    p = corpus.add_parser("build", help="render songs (GM MIDI and kick/snare/bass stems) and a manifest")
+    p.add_argument("--out", type=Path, required=True, help="corpus folder (a build there resumes)")
+    p.add_argument("--songs", type=positive_int, default=420)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
+    p.add_argument("--styles", nargs="+", metavar="LIB/NAME",
+                   help="only these style files of mma's library (like casio/house)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_corpus_build)
+    p = corpus.add_parser("features", help="extract MIDI and audio features of every corpus song")
+    p.add_argument("--in", dest="corpus", type=Path, required=True, help="corpus folder")
+    p.add_argument("--out", type=Path, required=True, help="features folder (train/ and validation/)")
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_corpus_features)
+    p = corpus.add_parser("presets", help="make the factory presets from named corpus songs")
+    p.add_argument("--in", dest="corpus", type=Path, required=True, help="corpus folder")
+    p.add_argument("--out", type=Path, required=True, help="folder for the preset files (presets/)")
+    p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
+    p.add_argument("--force", action="store_true", help="overwrite existing presets")
+    p.set_defaults(func=run_corpus_presets)
+    p = corpus.add_parser("report", help="write docs/results.md from a results folder's JSON files")
+    p.add_argument("--results", type=Path, required=True, help="folder of eval-*.json, history.json, corpus.json")
+    p.add_argument("--out", type=Path, required=True, help="the Markdown report to write")
+    p.add_argument("--corpus", type=Path, help="(re)write the results' corpus.json from this corpus first")
+    p.add_argument("--model", type=Path, help="also record corpus, training and metrics in this bundle's bundle.json")
+    p.set_defaults(func=run_corpus_report)
+
+    p = sub.add_parser("eval", help="precision/recall/F of a model on songs with kicks (paper Table 1)")
+    p.add_argument("songs", nargs="+", type=Path, metavar="SONG_OR_DIR",
+                   help="MIDI files, folders of them, or corpus folders")
+    p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
+    p.add_argument("--domain", choices=("midi", "audio"), default="midi",
+                   help="what the model hears (audio: corpus songs' rendered stems)")
+    p.add_argument("--split", choices=("train", "validation"), default="validation",
+                   help="which songs of a corpus folder (default: validation)")
+    p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
+    p.add_argument("--threshold", type=float, default=0.25, help="peak-picking threshold")
+    p.add_argument("--json", type=Path, help="write per-song and mean scores here")
+    p.add_argument("--tempo-png", type=Path, help="run the tempo-invariance study and draw it here")
+    p.add_argument("--tempo-songs", type=positive_int, default=12, help="songs in the tempo study")
+    p.add_argument("--sampling-png", type=Path, help="run the sampling study and draw its first song here")
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_eval)
     return parser
 
 

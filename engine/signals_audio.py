@@ -97,18 +97,25 @@ def signals_from_audio(
     mix: str | Path | None = None,
     kick: str | Path | None = None,
 ) -> SongSignals:
-    """Build the standardized bundle from audio stems.
+    """Build the standardized bundle from audio stem files.
 
     snare, bass, kick: paths of stems (kick optional: it becomes the target).
-    mix: the full mix for beat tracking; without it madmom hears the sum of the stems.
+    mix: the full mix for beat tracking; without it madmom hears the snare and bass
+    stems summed (never the kick: it is the target, and a new song has none).
     Raises `MissingRoleError` when neither a snare nor a bass stem is given.
     """
     if snare is None and bass is None:
         raise MissingRoleError(mix or kick or "audio input", "give a snare stem, a bass stem or both")
     stems = {name: load_audio(p) for name, p in (("snare", snare), ("bass", bass), ("kick", kick)) if p}
+    return signals_from_stems(stems, mix=load_audio(mix) if mix else None)
+
+
+def signals_from_stems(stems: dict[str, np.ndarray], *, mix: np.ndarray | None = None) -> SongSignals:
+    """`signals_from_audio` on mono 44.1 kHz arrays: "snare" and/or "bass", optionally
+    "kick" (the target) and a `mix` for beat tracking. Shorter stems are zero-padded."""
     n_samples = max(len(a) for a in stems.values())
     stems = {name: np.pad(a, (0, n_samples - len(a))) for name, a in stems.items()}
-    beat_source = load_audio(mix) if mix else sum(stems.values())
+    beat_source = mix if mix is not None else sum(a for name, a in stems.items() if name != "kick")
     beat_source = np.pad(beat_source, (0, max(0, n_samples - len(beat_source))))[:n_samples]
     n_frames = frames_for_samples(n_samples)
     activations = madmom_adapter.downbeat_activations(beat_source)

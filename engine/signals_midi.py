@@ -203,6 +203,13 @@ def signals_from_midi(path: str | Path, *, roles: RoleMap = RoleMap(), fps: floa
     Raises `InputFileError` for an unreadable file and `MissingRoleError` when the file
     has neither snare nor bass notes; a song with only one of them gets a silent channel.
     """
+    return midi_song(path, roles=roles, fps=fps)[0]
+
+
+def midi_song(
+    path: str | Path, *, roles: RoleMap = RoleMap(), fps: float = FPS
+) -> tuple[SongSignals, dict[str, Onsets]]:
+    """`signals_from_midi` and the role onsets ("snare", "bass", "kick") it was built from."""
     midi = read_midi(path)
     events = absolute_events(midi)
     tempo = tempo_map(events, ticks_per_beat=midi.ticks_per_beat)
@@ -217,10 +224,11 @@ def signals_from_midi(path: str | Path, *, roles: RoleMap = RoleMap(), fps: floa
         )
     end_tick = events[-1][0] if events else 0
     beat_ticks, downbeat_ticks = beat_grid_ticks(events, ticks_per_beat=midi.ticks_per_beat, end_tick=end_tick)
-    return signals_from_onsets(
+    signals = signals_from_onsets(
         onsets,
         beat_times_s=tempo.seconds(beat_ticks),
         downbeat_times_s=tempo.seconds(downbeat_ticks),
         duration_s=float(tempo.seconds(np.array([end_tick]))[0]),
         fps=fps,
     )
+    return signals, onsets

@@ -1,0 +1,105 @@
+"""The paper's Table 1, extended: kicks decoded with a song's own codes and with its
+style code held constant, next to three baselines, scored against the song's kick notes
+(precision / recall / F, 50 ms, mir_eval). Runs on a model bundle (onnxruntime)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+
+import numpy as np
+
+from kickgen.engine.metrics import OnsetScores, mean_scores, onset_scores
+from kickgen.engine.peaks import DEFAULT_THRESHOLD, pick_peaks
+from kickgen.engine.runtime import ModelBundle
+from kickgen.engine.songs import ReferenceSong
+from kickgen.engine.style import StyleEstimate, hold_code, infer_style
+
+BAR_STEPS = 48  # grid of the looped-bar baseline: 1/48 bar holds sixteenths and triplets
+METHODS = ("ground_truth", "self_transfer")
+BASELINES = ("four_on_the_floor", "bass_onsets", "looped_bar")
+
+
+def scores_json(scores: OnsetScores) -> dict[str, float]:
+    return {"precision": round(scores.precision, 4), "recall": round(scores.recall, 4),
+            "f": round(scores.f_measure, 4)}
+
+
+def bar_bounds(downbeats_s: np.ndarray, *, end_s: float) -> list[tuple[float, float]]:
+    """(start, stop) of every bar; the last bar ends one bar length later or at `end_s`."""
+    downbeats_s = np.asarray(downbeats_s, dtype=np.float64)
+    if len(downbeats_s) == 0:
+        return []
+    stops = list(downbeats_s[1:]) + [downbeats_s[-1] + (np.diff(downbeats_s)[-1] if len(downbeats_s) > 1
+                                                        else end_s - downbeats_s[-1])]
+    return list(zip(downbeats_s, stops))
+
+
+def looped_commonest_bar(kick_s: np.ndarray, downbeats_s: np.ndarray, *, end_s: float) -> np.ndarray:
+    """The song's own commonest one-bar kick pattern (on a 1/48-bar grid), in every bar."""
+    bars = bar_bounds(downbeats_s, end_s=end_s)
+    patterns = []
+    for start, stop in bars:
+        inside = kick_s[(kick_s >= start) & (kick_s < stop)]
+        patterns.append(tuple(sorted({round((t - start) / (stop - start) * BAR_STEPS) % BAR_STEPS
+                                      for t in inside})))
+    if not patterns:
+        return np.zeros(0)
+    commonest = Counter(patterns).most_common(1)[0][0]
+    return np.array([start + step / BAR_STEPS * (stop - start) for start, stop in bars for step in commonest])
+
+
+def baseline_onsets(song: ReferenceSong) -> dict[str, np.ndarray]:
+    signals = song.signals
+    end_s = signals.n_frames / signals.fps
+    return {
+        "four_on_the_floor": np.asarray(signals.beat_times_s, dtype=np.float64),
+        "bass_onsets": song.bass_s,
+        "looped_bar": looped_commonest_bar(song.kick_s, signals.downbeat_times_s, end_s=end_s),
+    }
+
+
+def style_of(bundle: ModelBundle, song: ReferenceSong) -> tuple[np.ndarray, StyleEstimate]:
+    """The song's code path (16, T) and its style estimate (largest cluster's centroid)."""
+    code = bundle.encode(song.signals.context, song.signals.kick)
+    return code, infer_style(code)
+
+
+def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """Scores of one song: ground-truth codes, style transfer to self, the baselines."""
+    context, fps = song.signals.context, song.signals.fps
+    code, style = style_of(bundle, song)
+    curves = {
+        "ground_truth": bundle.decode(context, code)[0],
+        "self_transfer": bundle.decode(context, hold_code(style.code, n_frames=context.shape[1]))[0],
+    }
+    estimated = {name: pick_peaks(curve, threshold=threshold, fps=fps).times_s for name, curve in curves.items()}
+    result = {"song": song.name, "domain": song.domain, **{k: song.meta[k] for k in ("family", "style") if k in song.meta}}
+    for name, times in estimated.items():
+        result[name] = asdict_scores(onset_scores(song.kick_s, times))
+    result["baselines"] = {name: asdict_scores(onset_scores(song.kick_s, times))
+                           for name, times in baseline_onsets(song).items()}
+    result["style_code"] = {"k": style.k, "davies_bouldin": round(style.davies_bouldin, 4),
+                            "share": round(style.share, 4)}
+    return result
+
+
+def asdict_scores(scores: OnsetScores) -> dict[str, float]:
+    return {k: float(v) for k, v in asdict(scores).items()}
+
+
+def _mean(entries: list[dict[str, float]]) -> dict[str, float]:
+    means = mean_scores([OnsetScores(**e) for e in entries])
+    return scores_json(means)
+
+
+def summarize(results: list[dict]) -> dict:
+    """The eval JSON: `songs` (rounded) and `mean` {ground_truth, self_transfer, baselines}."""
+    mean = {name: _mean([r[name] for r in results]) for name in METHODS}
+    mean["baselines"] = {name: _mean([r["baselines"][name] for r in results]) for name in BASELINES}
+    songs = []
+    for r in results:
+        rounded = {**r, **{name: scores_json(OnsetScores(**r[name])) for name in METHODS}}
+        rounded["baselines"] = {name: scores_json(OnsetScores(**s)) for name, s in r["baselines"].items()}
+        songs.append(rounded)
+    return {"songs": songs, "mean": mean, "n_songs": len(results)}
