@@ -226,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, help="also record corpus, training and metrics in this bundle's bundle.json")
     p.set_defaults(func=run_corpus_report)
 
+    from kickgen.engine.cli_producer import add_commands
+
+    add_commands(sub, positive_int)
+
     p = sub.add_parser("eval", help="precision/recall/F of a model on songs with kicks (paper Table 1)")
     p.add_argument("songs", nargs="+", type=Path, metavar="SONG_OR_DIR",
                    help="MIDI files, folders of them, or corpus folders")

@@ -5,6 +5,8 @@ Layout of a corpus folder:
     manifest.json              every song's styles, grooves, tempo, meter, split, licence
     grooves.json               the probe of every groove (cached between builds)
     songs/<id>/song.mid        tempo map + "Kick", "Snare", "Bass" tracks
+    songs/<id>/plan.json       what the song was built from (a rebuild reuses a song only
+                               when its plan is unchanged)
     songs/<id>/{kick,snare,bass}.flac   mono, 44.1 kHz, all the same length
 
 A song is one style file's grooves chained as songs go (intro, a main groove and its
@@ -44,7 +46,7 @@ from kickgen.engine.parallel import run_parallel
 from kickgen.engine.signals import SAMPLE_RATE
 from kickgen.engine.signals_audio import load_audio
 
-MANIFEST_NAME, PROBES_NAME, SONGS_DIR = "manifest.json", "grooves.json", "songs"
+MANIFEST_NAME, PROBES_NAME, SONGS_DIR, PLAN_NAME = "manifest.json", "grooves.json", "songs", "plan.json"
 MANIFEST_FORMAT = 1
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SOUNDFONT_LICENCE = "MIT (Frank Wen, /usr/share/doc/fluid-soundfont-gm/copyright)"
@@ -217,10 +219,12 @@ def render_stem(part_midi: Path, out: Path, *, n_samples: int) -> None:
 
 def render_song(job: tuple[SongPlan, Path]) -> dict:
     """Write one song's folder (in a staging folder, renamed when complete); returns its
-    manifest entry. A folder that exists already is kept (builds resume)."""
+    manifest entry. A finished folder of the same plan is kept (builds resume)."""
     plan, songs_dir = job
     final = songs_dir / plan.song_id
-    if not (final / "song.mid").exists():
+    plan_json = json.dumps(asdict(plan), indent=1)
+    done = (final / PLAN_NAME).exists() and (final / PLAN_NAME).read_text() == plan_json
+    if not done:
         songs_dir.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=songs_dir, prefix=f".{plan.song_id}."))
         stage.chmod(creation_mode(directory=True))
@@ -234,6 +238,7 @@ def render_song(job: tuple[SongPlan, Path]) -> dict:
                 write_part(stage / "song.mid", part, part_midi)
                 render_stem(part_midi, stage / f"{part.lower()}{STEM_SUFFIX}", n_samples=n_samples)
                 part_midi.unlink()
+            (stage / PLAN_NAME).write_text(plan_json)
             shutil.rmtree(final, ignore_errors=True)
             stage.rename(final)
         finally:

@@ -1,6 +1,6 @@
 """Feature files of a corpus, both signal domains of every song, by split:
-`FEATURES/<split>/<song id>.midi.npz` and `.audio.npz`. Existing files are kept, so an
-interrupted extraction resumes where it stopped."""
+`FEATURES/<split>/<song id>.midi.npz` and `.audio.npz`. Files newer than their song are
+kept, so an interrupted extraction resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ DOMAINS = ("midi", "audio")
 
 def feature_path(features: Path, entry: dict, domain: str) -> Path:
     return features / entry["split"] / f"{entry['song_id']}.{domain}.npz"
+
+
+def is_fresh(feature_file: Path, song_dir: Path) -> bool:
+    """Whether `feature_file` exists and was written after the song (a rebuilt song's
+    features are extracted again)."""
+    return feature_file.exists() and feature_file.stat().st_mtime_ns >= (song_dir / "song.mid").stat().st_mtime_ns
 
 
 def song_signals(song_dir: Path, domain: str) -> SongSignals:
@@ -46,7 +52,7 @@ def extract_corpus_features(corpus: Path, features: Path, *, jobs: int = 2, prog
         todo = [
             (corpus / entry["path"], feature_path(features, entry, domain), domain)
             for entry in songs
-            if not feature_path(features, entry, domain).exists()
+            if not is_fresh(feature_path(features, entry, domain), corpus / entry["path"])
         ]
         written += len(run_parallel(_extract, todo, jobs=jobs if domain == "audio" else 1,
                                     desc=f"{domain} features", progress=progress))

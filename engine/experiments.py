@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from kickgen.engine.evaluation import style_of
+from kickgen.engine.generate import generate_kicks
 from kickgen.engine.metrics import onset_scores
-from kickgen.engine.peaks import DEFAULT_THRESHOLD, pick_peaks
+from kickgen.engine.peaks import DEFAULT_THRESHOLD
 from kickgen.engine.runtime import ModelBundle
 from kickgen.engine.signals import SAMPLE_RATE, Onsets, SongSignals
 from kickgen.engine.signals_midi import signals_from_onsets
 from kickgen.engine.songs import ReferenceSong
-from kickgen.engine.style import hold_code, sample_code
+from kickgen.engine.style import sample_code
 from kickgen.engine.variations import distance_matrix, farthest_first, mean_pairwise, plausibility
 
 STRETCH_FACTORS = (0.8, 0.9, 1.1, 1.2)  # tempo ratios: 1.1 plays 10 % faster
@@ -47,12 +48,6 @@ def stretched(song: ReferenceSong, factor: float) -> SongSignals:
     return signals_from_stems(stems)
 
 
-def generate(bundle: ModelBundle, signals: SongSignals, code: np.ndarray, *, threshold: float) -> Onsets:
-    """Kicks for `signals` under a (16,) code held over the song."""
-    curve = bundle.decode(signals.context, hold_code(code, n_frames=signals.n_frames))[0]
-    return pick_peaks(curve, threshold=threshold, fps=signals.fps)
-
-
 def tempo_invariance(
     bundle: ModelBundle, song: ReferenceSong, *, factors: tuple[float, ...] = STRETCH_FACTORS,
     threshold: float = DEFAULT_THRESHOLD,
@@ -60,10 +55,10 @@ def tempo_invariance(
     """Agreement F (50 ms) per factor between the kicks generated on the stretched song
     and the original-tempo kicks time-scaled, under the original tempo's style code."""
     _, style = style_of(bundle, song)
-    original = generate(bundle, song.signals, style.code, threshold=threshold).times_s
+    original = generate_kicks(bundle, song.signals, style.code, threshold=threshold).times_s
     agreement = {}
     for factor in factors:
-        kicks = generate(bundle, stretched(song, factor), style.code, threshold=threshold).times_s
+        kicks = generate_kicks(bundle, stretched(song, factor), style.code, threshold=threshold).times_s
         agreement[f"{factor:g}"] = round(onset_scores(original / factor, kicks).f_measure, 4)
     return {"song": song.name, "domain": song.domain, "agreement_f": agreement,
             "mean_f": round(float(np.mean(list(agreement.values()))), 4)}
@@ -77,7 +72,7 @@ def sampling_study(
     first on 1 − F), their diversity and plausibility, and the picked onsets."""
     rng = np.random.default_rng(seed)
     codes = [sample_code(rng, code_size=bundle.info.code_size) for _ in range(n_samples)]
-    parts = [generate(bundle, song.signals, code, threshold=threshold) for code in codes]
+    parts = [generate_kicks(bundle, song.signals, code, threshold=threshold) for code in codes]
     dist = distance_matrix([p.times_s for p in parts])
     picked = farthest_first(dist, n_pick)
     n_bars = max(1, len(song.signals.downbeat_times_s))

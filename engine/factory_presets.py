@@ -8,7 +8,7 @@ from pathlib import Path
 from kickgen.engine.corpus import read_manifest
 from kickgen.engine.errors import InputFileError
 from kickgen.engine.evaluation import style_of
-from kickgen.engine.preset_files import PRESET_SUFFIX, preset_from_style, save_preset
+from kickgen.engine.preset_files import preset_file_name, preset_from_style, save_preset
 from kickgen.engine.runtime import ModelBundle
 from kickgen.engine.songs import load_reference
 
@@ -53,7 +53,7 @@ def make_factory_presets(
             duration_s=song.signals.n_frames / song.signals.fps, source_name=f"{entry['path']}/song.mid",
             description=f"{description} (corpus song {entry['song_id']}, {entry['tempo_bpm']:g} bpm)",
         )
-        path = out_dir / f"{name.replace(' ', '-')}{PRESET_SUFFIX}"
+        path = out_dir / preset_file_name(name)
         save_preset(preset, path, force=force)
         written.append(path)
     return written

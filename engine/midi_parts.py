@@ -34,17 +34,21 @@ class PartsSummary:
     duration_s: float
 
 
+def to_track(name: str, messages: list[TimedMessage]) -> mido.MidiTrack:
+    """A named track from (absolute tick, message) pairs in time order."""
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+    last = 0
+    for tick, msg in messages:
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    return track
+
+
 def _write(path: Path, ticks_per_beat: int, tracks: dict[str, list[TimedMessage]]) -> None:
     """Write a type-1 file atomically: one track per entry, absolute ticks -> deltas."""
     out = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    for name, messages in tracks.items():
-        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
-        last = 0
-        for tick, msg in messages:
-            track.append(msg.copy(time=tick - last))
-            last = tick
-        track.append(mido.MetaMessage("end_of_track", time=0))
-        out.tracks.append(track)
+    out.tracks.extend(to_track(name, messages) for name, messages in tracks.items())
     with atomic_path(path, force=True, suffix=".mid") as tmp:
         out.save(tmp)
 

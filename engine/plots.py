@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from kickgen.engine.atomic import atomic_path
@@ -54,13 +55,16 @@ def plot_sampling(study: dict, path: str | Path, *, bars: int = 4) -> None:
     downbeats = study["downbeats_s"]
     start = downbeats[0] if downbeats else 0.0
     stop = downbeats[bars] if len(downbeats) > bars else start + 8.0
-    rows = [(f"{role}", study["notes_s"].get(role, [])) for role in ("snare", "bass", "kick")]
-    rows += [(f"code {i}", study["onsets_s"][i]) for i in study["picked"]]
+    rows = [(role, study["notes_s"][role]) for role in ("snare", "bass", "kick") if study["notes_s"].get(role)]
+    n_context = len(rows)
+    labels = study.get("labels") or [f"code {i}" for i in study["picked"]]
+    rows += [(label, study["onsets_s"][i]) for label, i in zip(labels, study["picked"])]
     fig = Figure(figsize=(9, 0.32 * len(rows) + 1.2), layout="tight")
     ax = fig.subplots()
     for y, (label, times) in enumerate(rows):
         times = [t for t in times if start <= t < stop]
-        color = "#888888" if y < 2 else "#c0392b" if y == 2 else "#1f3b4d"
+        label = rows[y][0]
+        color = "#c0392b" if label == "kick" else "#888888" if y < n_context else "#1f3b4d"
         ax.vlines(times, y - 0.35, y + 0.35, color=color, linewidth=2)
     for t in downbeats:
         if start <= t < stop:
@@ -69,6 +73,67 @@ def plot_sampling(study: dict, path: str | Path, *, bars: int = 4) -> None:
     ax.invert_yaxis()
     ax.set_xlim(start, stop)
     ax.set_xlabel("time (s); grey lines are bar starts")
+    plausible = f", plausible {study['plausible_share']:.0%}" if "plausible_share" in study else ""
     ax.set_title(f"{study['song']}: kicks of {len(study['picked'])} sampled codes "
-                 f"(diversity 1−F {study['diversity_picked']:.2f}, plausible {study['plausible_share']:.0%})")
+                 f"(diversity 1−F {study['diversity_picked']:.2f}{plausible})")
+    _save(fig, path)
+
+
+def plot_render(
+    context: np.ndarray, curve: np.ndarray, kicks_s: np.ndarray, path: str | Path, *, fps: float,
+    downbeats_s: np.ndarray, old_kicks_s: np.ndarray | None = None, title: str = "", bars: int = 8,
+) -> None:
+    """The context curves (4, T), the generated kick curve (T,) with its picked kicks, and
+    the song's own kicks when it has some, over its first `bars` bars, like the paper's
+    figures."""
+    stop_s = downbeats_s[bars] if len(downbeats_s) > bars else len(curve) / fps
+    n = min(len(curve), int(stop_s * fps) + 1)
+    t = np.arange(n) / fps
+    names = ("snare", "bass", "beat", "downbeat")
+    fig = Figure(figsize=(11, 6), layout="tight")
+    axes = fig.subplots(len(names) + 1, 1, sharex=True)
+    for ax, name, row in zip(axes, names, context):
+        ax.plot(t, row[:n], color="#555555", linewidth=0.8)
+        ax.set_ylabel(name, fontsize=8)
+    ax = axes[-1]
+    ax.plot(t, curve[:n], color="#1f3b4d", linewidth=0.9, label="generated curve")
+    shown = kicks_s[kicks_s < stop_s]
+    top = float(curve[:n].max()) if n else 1.0
+    ax.vlines(shown, top * 1.05, top * 1.3, color="#c0392b", linewidth=1.5, label="picked kicks")
+    if old_kicks_s is not None:
+        old = old_kicks_s[old_kicks_s < stop_s]
+        ax.vlines(old, top * 1.35, top * 1.6, color="#27ae60", linewidth=1.5, label="song's own kicks")
+    ax.set_ylabel("kick", fontsize=8)
+    ax.set_xlabel("time (s)")
+    ax.legend(loc="upper right", fontsize=7, ncols=3)
+    for a in axes:
+        for d in downbeats_s[downbeats_s < stop_s]:
+            a.axvline(d, color="#cccccc", linewidth=0.6, zorder=0)
+    axes[0].set_title(title)
+    _save(fig, path)
+
+
+def plot_code_path(code_path: np.ndarray, style, path: str | Path, *, fps: float, title: str = "") -> None:
+    """A song's code path (K, T): its frames projected on their two main axes (PCA),
+    coloured by k-means cluster, with the chosen centroid; and the path over time."""
+    frames = code_path.T - code_path.T.mean(axis=0)
+    _, _, axes_t = np.linalg.svd(frames, full_matrices=False)
+    xy = frames @ axes_t[:2].T
+    centre = (style.code - code_path.T.mean(axis=0)) @ axes_t[:2].T
+    labels = style.labels if style.labels is not None else np.zeros(len(xy), int)
+    fig = Figure(figsize=(11, 4), layout="tight")
+    left, right = fig.subplots(1, 2, width_ratios=(1, 2))
+    left.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=4, alpha=0.6)
+    left.scatter([centre[0]], [centre[1]], marker="*", s=260, color="black", label="style code")
+    left.set_title(f"k = {style.k}, Davies–Bouldin {style.davies_bouldin:.2f}, chosen {style.share:.0%}", fontsize=9)
+    left.set_xlabel("PC 1")
+    left.set_ylabel("PC 2")
+    left.legend(fontsize=8)
+    seconds = code_path.shape[1] / fps
+    right.imshow(code_path, aspect="auto", cmap="coolwarm", extent=(0, seconds, code_path.shape[0] - 0.5, -0.5))
+    right.scatter(np.arange(len(labels)) / fps, np.full(len(labels), -1.2), c=labels, cmap="tab10", s=2,
+                  marker="s", clip_on=False)
+    right.set_xlabel("time (s)")
+    right.set_ylabel("code dimension")
+    right.set_title(title or "code path (strip above: cluster of each frame)", fontsize=9)
     _save(fig, path)

@@ -58,6 +58,11 @@ def check_name(name: str) -> str:
     return name
 
 
+def preset_file_name(name: str) -> str:
+    """The file a preset is stored in: its checked name, spaces as dashes, .json."""
+    return f"{check_name(name).replace(' ', '-')}{PRESET_SUFFIX}"
+
+
 def preset_from_style(
     name: str, style: StyleEstimate, *, model_id: str, source_file: Path, duration_s: float,
     description: str = "", source_name: str | None = None,

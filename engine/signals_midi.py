@@ -32,8 +32,8 @@ class RoleMap:
 
     Channels are 0-based (GM drum channel 10 is 9). A note on `drum_channel` is a
     snare or kick by its note number; any other note is bass when its channel's
-    program is in `bass_programs` or its track's name matches `bass_track_pattern`
-    (a case-insensitive regular expression).
+    program is in `bass_programs`, its track's name matches `bass_track_pattern` (a
+    case-insensitive regular expression) or its channel is in `bass_channels`.
     """
 
     snare_notes: tuple[int, ...] = (38, 40, 39, 37)
@@ -41,6 +41,7 @@ class RoleMap:
     drum_channel: int = 9
     bass_programs: tuple[int, ...] = tuple(range(32, 40))
     bass_track_pattern: str = "bass"
+    bass_channels: tuple[int, ...] = ()  # 0-based channels whose notes are all bass
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,13 @@ class TempoMap:
         starts_s = np.concatenate([[0.0], np.cumsum(seg_s)])
         i = np.searchsorted(self.ticks, ticks, side="right") - 1
         return starts_s[i] + (ticks - self.ticks[i]) * self.tempos_us[i] / 1e6 / self.ticks_per_beat
+
+    def to_ticks(self, seconds: np.ndarray) -> np.ndarray:
+        """Absolute ticks (float) at `seconds`, the inverse of `seconds`."""
+        seconds = np.asarray(seconds, dtype=np.float64)
+        starts_s = self.seconds(self.ticks)
+        i = np.clip(np.searchsorted(starts_s, seconds, side="right") - 1, 0, None)
+        return self.ticks[i] + (seconds - starts_s[i]) * 1e6 * self.ticks_per_beat / self.tempos_us[i]
 
 
 def read_midi(path: str | Path) -> mido.MidiFile:
@@ -147,7 +155,8 @@ def role_onsets(
                 found["snare"].append((tick, msg.velocity))
             elif msg.note in roles.kick_notes:
                 found["kick"].append((tick, msg.velocity))
-        elif programs[msg.channel] in roles.bass_programs or track_index in bass_tracks:
+        elif (programs[msg.channel] in roles.bass_programs or track_index in bass_tracks
+              or msg.channel in roles.bass_channels):
             found["bass"].append((tick, msg.velocity))
     onsets = {}
     for role, notes in found.items():
@@ -206,21 +215,44 @@ def signals_from_midi(path: str | Path, *, roles: RoleMap = RoleMap(), fps: floa
     return midi_song(path, roles=roles, fps=fps)[0]
 
 
+def describe_parts(midi: mido.MidiFile, events: list[Event]) -> str:
+    """What a file holds, for error messages: each track with notes, its channels (1-based)
+    and, on the drum channel, its note numbers."""
+    channels: dict[int, set[int]] = {}
+    drum_notes: dict[int, set[int]] = {}
+    for _, track_index, msg in events:
+        if msg.type == "note_on" and msg.velocity > 0:
+            channels.setdefault(track_index, set()).add(msg.channel + 1)
+            if msg.channel == 9:
+                drum_notes.setdefault(track_index, set()).add(msg.note)
+    if not channels:
+        return "no notes at all"
+    parts = []
+    for i, chans in sorted(channels.items()):
+        notes = f", drum notes {', '.join(map(str, sorted(drum_notes[i])))}" if i in drum_notes else ""
+        parts.append(f"track {i} {midi.tracks[i].name or '(unnamed)'!r}: channel {', '.join(map(str, sorted(chans)))}{notes}")
+    return "; ".join(parts)
+
+
 def midi_song(
-    path: str | Path, *, roles: RoleMap = RoleMap(), fps: float = FPS
+    path: str | Path, *, roles: RoleMap = RoleMap(), fps: float = FPS, required: tuple[str, ...] = ()
 ) -> tuple[SongSignals, dict[str, Onsets]]:
-    """`signals_from_midi` and the role onsets ("snare", "bass", "kick") it was built from."""
+    """`signals_from_midi` and the role onsets ("snare", "bass", "kick") it was built from.
+
+    Raises `MissingRoleError` when a role in `required` has no notes (or neither snare
+    nor bass has any), naming what the file holds and the flags that assign roles."""
     midi = read_midi(path)
     events = absolute_events(midi)
     tempo = tempo_map(events, ticks_per_beat=midi.ticks_per_beat)
     onsets = role_onsets(midi, events, tempo, roles)
-    if not len(onsets["snare"].times_s) and not len(onsets["bass"].times_s):
+    missing = [r for r in ("snare", "bass") if not len(onsets[r].times_s) and (r in required or not required)]
+    if missing and (required or len(missing) == 2):
         raise MissingRoleError(
             path,
-            "no snare and no bass notes found (snare: GM drum notes "
-            f"{'/'.join(map(str, roles.snare_notes))} on channel {roles.drum_channel + 1}; "
-            f"bass: GM programs {', '.join(str(p + 1) for p in roles.bass_programs) or 'none'} "
-            f"or a track named like {roles.bass_track_pattern!r})",
+            f"no {' and no '.join(missing)} notes found (it holds {describe_parts(midi, events)}). "
+            f"Snare: GM drum notes {'/'.join(map(str, roles.snare_notes))} on channel {roles.drum_channel + 1} "
+            f"(--snare-notes); bass: GM programs 33-40 or a track named like {roles.bass_track_pattern!r} "
+            "(--bass-channels, --bass-track)",
         )
     end_tick = events[-1][0] if events else 0
     beat_ticks, downbeat_ticks = beat_grid_ticks(events, ticks_per_beat=midi.ticks_per_beat, end_tick=end_tick)

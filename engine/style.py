@@ -21,6 +21,8 @@ class StyleEstimate:
     k: int
     davies_bouldin: float
     share: float
+    labels: np.ndarray | None = None  # (T,) cluster of every frame; the chosen one is `chosen`
+    chosen: int = 0
 
 
 def sample_code(rng: np.random.Generator, *, code_size: int = 16) -> np.ndarray:
@@ -55,4 +57,5 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
     score, k, labels, centres = best
     counts = np.bincount(labels, minlength=k)
     largest = int(counts.argmax())
-    return StyleEstimate(centres[largest].astype(np.float32), k, float(score), float(counts[largest] / len(labels)))
+    return StyleEstimate(centres[largest].astype(np.float32), k, float(score), float(counts[largest] / len(labels)),
+                         labels, largest)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kickgen.engine.generate import beat_subdivisions
 from kickgen.engine.metrics import onset_scores
 
 GRID_STEPS_PER_BEAT = 4  # sixteenths in a quarter-note meter
@@ -42,16 +43,6 @@ def mean_pairwise(dist: np.ndarray, indices: list[int]) -> float:
     return float(sub.sum() / (n * (n - 1))) if n > 1 else 0.0
 
 
-def sixteenth_grid(beats_s: np.ndarray) -> np.ndarray:
-    """Four grid points per beat interval (the last beat's interval repeated)."""
-    beats_s = np.asarray(beats_s, dtype=np.float64)
-    if len(beats_s) < 2:
-        return beats_s
-    bounds = np.append(beats_s, beats_s[-1] + beats_s[-1] - beats_s[-2])
-    steps = np.arange(GRID_STEPS_PER_BEAT) / GRID_STEPS_PER_BEAT
-    return (bounds[:-1, None] + np.diff(bounds)[:, None] * steps[None, :]).reshape(-1)
-
-
 @dataclass(frozen=True)
 class Plausibility:
     """Kicks per bar, share of kicks within 30 ms of the sixteenth grid, and whether
@@ -67,7 +58,7 @@ class Plausibility:
 
 
 def plausibility(kicks_s: np.ndarray, *, beats_s: np.ndarray, n_bars: int) -> Plausibility:
-    grid = sixteenth_grid(beats_s)
+    grid = beat_subdivisions(beats_s, GRID_STEPS_PER_BEAT)
     if len(kicks_s) == 0 or len(grid) == 0:
         return Plausibility(0.0, 0.0)
     nearest = np.abs(np.asarray(kicks_s)[:, None] - grid[None, :]).min(axis=1)

@@ -76,6 +76,14 @@ def test_a_second_build_reuses_every_song(corpus):
     assert before == {p: p.stat().st_mtime_ns for p in (corpus / "songs").rglob("*.flac")}
 
 
+def test_a_song_whose_plan_changed_is_built_again(tmp_path):
+    first = build_corpus(tmp_path, n_songs=1, seed=0, jobs=1, only_styles=("casio/house",), progress=False)
+    second = build_corpus(tmp_path, n_songs=1, seed=1, jobs=1, only_styles=("casio/house",), progress=False)
+    assert first[0]["song_id"] == second[0]["song_id"] and first[0]["tempo_bpm"] != second[0]["tempo_bpm"]
+    plan = json.loads((tmp_path / second[0]["path"] / "plan.json").read_text())
+    assert plan["tempo_bpm"] == second[0]["tempo_bpm"]
+
+
 def test_features_of_both_domains_align_with_the_song(corpus, features):
     files = sorted(features.rglob("*.npz"))
     assert len(files) == 6
