@@ -212,8 +212,8 @@ def run_sample(args: argparse.Namespace) -> None:
 def _add_target_flags(p: argparse.ArgumentParser, *, required_target: bool = False) -> None:
     p.add_argument("target", type=Path, nargs=None if required_target else "?",
                    help="MIDI file, or a folder of snare/bass stems, or a stem file")
-    p.add_argument("--snare", type=Path, help="snare stem (audio targets)")
-    p.add_argument("--bass", type=Path, help="bass stem (audio targets)")
+    p.add_argument("--snare", type=Path, help="snare stem (audio targets; with a MIDI target: heard in --mix)")
+    p.add_argument("--bass", type=Path, help="bass stem (audio targets; with a MIDI target: heard in --mix)")
     p.add_argument("--snare-notes", type=int, nargs="+", metavar="NOTE",
                    help="MIDI notes on channel 10 that are the snare (default 38 40 39 37)")
     p.add_argument("--bass-channels", type=int, nargs="+", metavar="CH",

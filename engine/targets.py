@@ -53,11 +53,15 @@ def check_length(target: Target, origin: Path) -> Target:
     return target
 
 
-def midi_target(path: Path, *, roles: RoleMap = RoleMap()) -> Target:
+def midi_target(path: Path, *, roles: RoleMap = RoleMap(), stems: dict[str, Path] | None = None) -> Target:
+    """A MIDI song; `stems` (snare/bass audio of the same song) only sound in a preview mix."""
+    from kickgen.engine.signals_audio import load_audio
+
     signals, onsets = midi_song(path, roles=roles, required=STEM_ROLES)
     kick = onsets["kick"] if len(onsets["kick"].times_s) else None
     midi = read_midi(path)
-    target = Target(path.stem, signals, TimeBase.from_midi(midi), midi, {}, kick, path)
+    audio = {role: load_audio(p) for role, p in (stems or {}).items()}
+    target = Target(path.stem, signals, TimeBase.from_midi(midi), midi, audio, kick, path)
     return check_length(target, path)
 
 
@@ -104,7 +108,8 @@ def load_target(
     if target is not None and target.is_file():
         suffix = target.suffix.lower()
         if suffix in MIDI_SUFFIXES or (suffix not in AUDIO_SUFFIXES and target.read_bytes()[:4] == b"MThd"):
-            return midi_target(target, roles=roles)
+            stems = {role: p for role, p in (("snare", snare), ("bass", bass)) if p is not None}
+            return midi_target(target, roles=roles, stems=stems)
         if suffix not in AUDIO_SUFFIXES:
             raise InputFileError(target, "neither a MIDI file nor an audio file")
         role = target.stem.lower()
