@@ -52,7 +52,7 @@ CORPUS ?= data/corpus
 FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
-TRAIN_SECONDS ?= 6600
+TRAIN_SECONDS ?= 6000
 APT_PACKAGES := mma fluidsynth fluid-soundfont-gm
 
 corpus-deps:
@@ -64,7 +64,7 @@ corpus: $(STAMP) corpus-deps
 
 model: $(STAMP)
 	$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
-		--epochs 1000 --time-limit-s $(TRAIN_SECONDS) $(if $(wildcard $(RUN)/checkpoint.pt),--resume,)
+		--epochs 1000 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(if $(wildcard $(RUN)/checkpoint.pt),--resume,)
 	$(VENV)/bin/kickgen-export $(RUN)/checkpoint.pt --out models/default --force
 	$(MAKE) report
 

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kickgen.engine.errors import OutputExistsError
+from kickgen.engine.errors import InputFileError, OutputExistsError
 
 
 def creation_mode(*, directory: bool = False) -> int:
@@ -30,8 +30,13 @@ def atomic_path(path: str | Path, *, force: bool = False, suffix: str = "") -> I
     path = Path(path)
     if path.exists() and not force:
         raise OutputExistsError(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    except (FileExistsError, NotADirectoryError):
+        raise InputFileError(path.parent, "is not a folder") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot be written ({exc.strerror})") from None
     os.close(fd)
     try:
         yield Path(tmp)

@@ -58,6 +58,8 @@ def run_train(args: argparse.Namespace) -> None:
         batch_size=args.batch,
         chunk_frames=args.chunk_frames,
         learning_rate=args.lr,
+        critic_learning_rate=args.critic_lr,
+        standardization_weight=args.std_weight,
         seed=args.seed,
         time_limit_s=args.time_limit_s,
     )
@@ -185,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=positive_int, default=100, help="global batch size (crops per step)")
     p.add_argument("--chunk-frames", type=positive_int, default=1024, help="crop length in frames")
     p.add_argument("--lr", type=float, default=1e-3, help="CGAE learning rate (Adam)")
+    p.add_argument("--critic-lr", type=float, default=1e-3,
+                   help="critic learning rate (Adam, betas 0.5/0.9); as fast as the CGAE's, so that the "
+                        "critic keeps up and the codes cannot run away from N(0, I)")
+    p.add_argument("--std-weight", type=float, default=1.0,
+                   help="weight of L_std; above 1 it keeps the codes at unit variance from the start, so "
+                        "the decoder cannot learn to ignore them")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--model-config", type=Path, help="JSON file of ModelConfig fields (default: the paper's sizes)")

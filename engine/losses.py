@@ -20,11 +20,16 @@ def constancy_loss(code: torch.Tensor) -> torch.Tensor:
 
 
 def standardization_loss(code: torch.Tensor) -> torch.Tensor:
-    """L_std (paper Eq. 4): every code dimension has zero mean and unit variance over
-    time and batch; mean over dimensions of μ_k² + (σ_k² - 1)²."""
+    """L_std (paper Eq. 4): every code dimension has zero mean and unit standard
+    deviation over time and batch; mean over dimensions of μ_k² + (σ_k - 1)².
+
+    Written on σ rather than σ²: (σ² - 1)² has no gradient at σ = 0, so codes that
+    collapse to a constant (the decoder then ignores them) would never be pulled back;
+    (σ - 1)² pulls with slope 2 there. Both are zero exactly at unit variance.
+    """
     mean = code.mean(dim=(0, 2))
-    var = code.var(dim=(0, 2), unbiased=False)
-    return (mean.pow(2) + (var - 1).pow(2)).mean()
+    std = (code.var(dim=(0, 2), unbiased=False) + 1e-8).sqrt()
+    return (mean.pow(2) + (std - 1).pow(2)).mean()
 
 
 def critic_gap(critic_on_code: torch.Tensor, critic_on_noise: torch.Tensor) -> torch.Tensor:

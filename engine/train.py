@@ -48,12 +48,13 @@ class TrainConfig:
     chunk_frames: int = 1024
     crops_per_epoch: int | None = None  # default: the corpus's frames / chunk_frames
     learning_rate: float = 1e-3
-    critic_learning_rate: float = 1e-4
+    critic_learning_rate: float = 1e-3
     input_dropout: float = 0.5
     max_shift_frames: float = 150.0
     scale_range: tuple[float, float] = (0.8, 1.2)
     gradient_penalty_weight: float = 10.0
     adversarial_weight: float = 1.0
+    standardization_weight: float = 1.0
     seed: int = 0
     time_limit_s: float | None = None
 
@@ -276,7 +277,8 @@ def train_step(
         "const": losses.constancy_loss(code),
         "std": losses.standardization_loss(code),
     }
-    total = sum(terms.values()) - config.adversarial_weight * adversarial
+    total = (terms["mse"] + terms["const"] + config.standardization_weight * terms["std"]
+             - config.adversarial_weight * adversarial)
     state.optimizer.zero_grad(set_to_none=True)
     total.backward()
     state.optimizer.step()

@@ -36,9 +36,10 @@ def note(messages: list, tick: int, channel: int, pitch: int, velocity: int, len
     messages.append((tick + length, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
 
 
-def compose() -> mido.MidiFile:
+def compose(bars: int = BARS) -> mido.MidiFile:
+    """The song as a MIDI file, `bars` long (the fill comes every eighth bar)."""
     drums, bass = [], [(0, mido.Message("program_change", channel=BASS_CHANNEL, program=BASS_PROGRAM))]
-    for bar in range(BARS):
+    for bar in range(bars):
         start = bar * 16 * SIXTEENTH
         fill = bar % 8 == 7
         for step in range(16):
@@ -65,16 +66,21 @@ def compose() -> mido.MidiFile:
     return midi
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    compose().save(OUT / "song.mid")
+def write_song(out: Path, *, bars: int = BARS) -> None:
+    """song.mid, snare.flac and bass.flac of a `bars`-long version into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    compose(bars).save(out / "song.mid")
     with tempfile.TemporaryDirectory() as tmp:
         parts = Path(tmp) / "parts.mid"
-        extract_parts(OUT / "song.mid", parts)
+        extract_parts(out / "song.mid", parts)
         n_samples = round((read_parts_midi(parts).duration_s + 1.0) * SAMPLE_RATE)
         for part in ("Snare", "Bass"):
             write_part(parts, part, Path(tmp) / f"{part}.mid")
-            render_stem(Path(tmp) / f"{part}.mid", OUT / f"{part.lower()}.flac", n_samples=n_samples)
+            render_stem(Path(tmp) / f"{part}.mid", out / f"{part.lower()}.flac", n_samples=n_samples)
+
+
+def main() -> None:
+    write_song(OUT)
     print(f"wrote {OUT}/song.mid, snare.flac, bass.flac")
 
 

@@ -22,9 +22,19 @@ def test_constancy_loss():
 
 
 def test_standardization_loss():
-    # dim 0: values ±1 (mean 0, variance 1) -> 0; dim 1: all 3 (mean 3, variance 0) -> 9 + 1
-    code = torch.tensor([[[1.0, -1.0, 1.0, -1.0], [3.0, 3.0, 3.0, 3.0]]])
-    assert losses.standardization_loss(code).item() == pytest.approx((0 + 10) / 2)
+    # dim 0: values ±1 (mean 0, std 1) -> 0; dim 1: all 3 (mean 3, std 0) -> 9 + 1;
+    # dim 2: ±2 (mean 0, std 2) -> 1
+    code = torch.tensor([[[1.0, -1.0, 1.0, -1.0], [3.0, 3.0, 3.0, 3.0], [2.0, -2.0, 2.0, -2.0]]])
+    assert losses.standardization_loss(code).item() == pytest.approx((0 + 10 + 1) / 3, abs=1e-4)
+
+
+def test_standardization_loss_pulls_collapsed_codes_apart():
+    code = (torch.randn(2, 16, 50) * 1e-3).requires_grad_(True)
+    losses.standardization_loss(code).backward()
+    spread_before = code.detach().std()
+    with torch.no_grad():
+        code -= 100 * code.grad
+    assert code.detach().std() > 10 * spread_before
 
 
 def test_critic_gap():

@@ -1,0 +1,118 @@
+"""Song position and tempo from MIDI clock: 24 ticks a quarter note, start, continue,
+stop and song position pointer. Positions are clock ticks from the song's start."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+TICKS_PER_QUARTER = 24
+TICKS_PER_SIXTEENTH = 6
+FIT_TICKS = 24  # clock ticks in the tempo fit: one beat, jitter averages out, ramps are followed
+DEFAULT_PERIOD_S = 60.0 / 120 / TICKS_PER_QUARTER
+
+
+@dataclass(frozen=True)
+class Meter:
+    """Beats a bar and the beat's note value (3/4, 7/8, ...)."""
+
+    numerator: int = 4
+    denominator: int = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Meter:
+        try:
+            numerator, denominator = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a meter like 4/4 or 7/8") from None
+        if numerator < 1 or denominator not in (1, 2, 4, 8, 16):
+            raise ValueError(f"{text!r} is not a meter like 4/4 or 7/8")
+        return cls(numerator, denominator)
+
+    @property
+    def ticks_per_beat(self) -> int:
+        return TICKS_PER_QUARTER * 4 // self.denominator
+
+    @property
+    def ticks_per_bar(self) -> int:
+        return self.numerator * self.ticks_per_beat
+
+
+class ClockFollower:
+    """Where the song is and how fast it goes.
+
+    `position` is the clock tick the next 0xF8 will mark; after a tick arrives,
+    `last_position`/`last_time_s` hold it. The tempo is a least-squares line through the
+    last `FIT_TICKS` ticks' (position, time), so steady jitter averages out and a ramp is
+    followed within a beat; a jump (song position pointer) starts a new line.
+    """
+
+    def __init__(self) -> None:
+        self.playing = False
+        self.position = 0
+        self.last_position: int | None = None
+        self.last_time_s: float | None = None
+        self.history: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
+        self.period_s = DEFAULT_PERIOD_S
+        self.fitted_time_s: float | None = None  # the fit's time of `last_position`
+
+    def start(self) -> None:
+        self.playing, self.position = True, 0
+        self._new_line()
+
+    def resume(self) -> None:
+        self.playing = True
+        self._new_line()
+
+    def stop(self) -> None:
+        self.playing = False
+
+    def song_position(self, sixteenths: int) -> None:
+        self.position = sixteenths * TICKS_PER_SIXTEENTH
+        self._new_line()
+
+    def _new_line(self) -> None:
+        self.history.clear()
+        self.last_position = self.last_time_s = self.fitted_time_s = None
+
+    def clock(self, time_s: float) -> int | None:
+        """A 0xF8 at `time_s`: returns the position it marks (None when stopped)."""
+        if not self.playing:
+            return None
+        position = self.position
+        self.position += 1
+        self.history.append((position, time_s))
+        self.last_position, self.last_time_s = position, time_s
+        self._fit()
+        return position
+
+    def _fit(self) -> None:
+        if len(self.history) < 2:
+            self.fitted_time_s = self.last_time_s
+            return
+        positions = np.array([p for p, _ in self.history], dtype=np.float64)
+        times = np.array([t for _, t in self.history], dtype=np.float64)
+        slope, intercept = np.polyfit(positions - positions[-1], times, 1)
+        if slope > 0:
+            self.period_s = float(slope)
+        self.fitted_time_s = float(intercept)
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / (self.period_s * TICKS_PER_QUARTER)
+
+    def time_of(self, position: float) -> float | None:
+        """When the song reaches `position` (fractional ticks) at the current tempo."""
+        if self.last_position is None or self.fitted_time_s is None:
+            return None
+        return self.fitted_time_s + (position - self.last_position) * self.period_s
+
+    def position_at(self, time_s: float) -> float | None:
+        """The fractional position at `time_s` (never beyond the next tick while it is
+        still to come, so a note heard early stays in its tick)."""
+        if self.last_position is None or self.fitted_time_s is None:
+            return None
+        ahead = (time_s - self.fitted_time_s) / self.period_s
+        return self.last_position + min(max(ahead, 0.0), 1.0)

@@ -1,0 +1,201 @@
+"""The bridge core in simulated time: clock, bars, scheduling, transport, controls.
+
+Most tests answer generation with a fixed pattern (`beat_kicks`), so that the expected
+send times are exact; the model's own kicks are tested in test_bridge_model.py.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kickgen.bridge.clock import Meter
+from kickgen.bridge.core import ALL_NOTES_OFF, BridgeCore, BridgeSettings, threshold_for
+from kickgen.bridge.memory import MAX_BARS, BarMemory, Note
+from kickgen.bridge.midi_bytes import CONTINUE, MidiParser
+from kickgen.bridge.simulate import Timeline, run
+
+CODE_A, CODE_B = np.zeros(16, np.float32), np.ones(16, np.float32)
+
+
+def beat_kicks(request):
+    """A kick on every beat of the bar, velocity falling through the bar."""
+    meter = request.meter
+    return [(float(b * meter.ticks_per_beat), 1.0 - 0.1 * b) for b in range(meter.numerator)]
+
+
+def core_for(meter=Meter(), **changes):
+    return BridgeCore(BridgeSettings(meter=meter, **changes), [("a", CODE_A), ("b", CODE_B)])
+
+
+def note_ons(sent):
+    return [s for s in sent if s.message[0] & 0xF0 == 0x90 and s.message[2] > 0]
+
+
+def note_offs(sent):
+    return [s for s in sent if s.message[0] & 0xF0 == 0x80]
+
+
+@pytest.mark.parametrize(("meter", "bpm"), [(Meter(4, 4), 120), (Meter(3, 4), 90), (Meter(7, 8), 150)])
+def test_steady_tempo_kicks_land_exactly_on_the_beats(meter, bpm):
+    core, timeline = core_for(meter), Timeline()
+    bars = 6
+    timeline.play(start_s=1.0, ticks=bars * meter.ticks_per_bar, bpm=bpm)
+    sent = run(core, timeline, beat_kicks)
+    tick_s = 60.0 / bpm / 24
+    expected = [1.001 + (bar * meter.ticks_per_bar + b * meter.ticks_per_beat) * tick_s
+                for bar in range(bars) for b in range(meter.numerator)]
+    assert [s.time_s for s in note_ons(sent)] == pytest.approx(expected, abs=1e-9)
+    assert len(note_offs(sent)) == len(expected)
+    assert all(s.message == (0x99, 36, s.message[2]) for s in note_ons(sent))
+    assert sent[-1].message == (0xB9, ALL_NOTES_OFF, 0)  # the stop
+    assert core.missed_deadlines == 0
+
+
+def test_a_tempo_ramp_is_followed_within_a_millisecond():
+    core, timeline = core_for(), Timeline()
+    ticks = 96 * 8
+
+    def bpm(i):
+        return 100 + 60 * i / ticks  # 100 -> 160 bpm over eight bars
+
+    timeline.play(start_s=0.0, ticks=ticks, bpm=bpm)
+    sent = run(core, timeline, beat_kicks)
+    clock_times = sorted(e.time_s for e in timeline.events if e.data == (0xF8,))
+    expected = [clock_times[p] for p in range(0, ticks, 24)]
+    times = [s.time_s for s in note_ons(sent)]
+    assert len(times) == len(expected)
+    assert np.max(np.abs(np.array(times) - expected)) < 1e-3
+
+
+def test_clock_jitter_averages_out():
+    core, timeline = core_for(), Timeline()
+    timeline.play(start_s=0.0, ticks=96 * 6, bpm=120, jitter_s=0.002, seed=3)
+    sent = run(core, timeline, beat_kicks)
+    ideal = 0.005 + np.arange(24) * 0.5
+    error = np.abs(np.array([s.time_s for s in note_ons(sent)]) - ideal)
+    assert len(error) == 24 and np.median(error) < 0.002 and error.max() < 0.004
+
+
+def test_stop_silences_and_continue_resumes_where_it_stopped():
+    core, timeline = core_for(), Timeline()
+    end = timeline.play(start_s=0.0, ticks=96 + 48, bpm=120)  # stop in the middle of bar 2
+    timeline.play(start_s=end + 2.0, ticks=48 + 96, bpm=120, start=CONTINUE, first_position=96 + 48)
+    sent = run(core, timeline, beat_kicks)
+    stops = [s for s in sent if s.message == (0xB9, ALL_NOTES_OFF, 0)]
+    assert len(stops) >= 2
+    times = [s.time_s for s in note_ons(sent)]
+    assert not [t for t in times if end < t < end + 2.0]
+    resumed = end + 2.001
+    assert times[6:12] == pytest.approx([resumed + k * 0.5 for k in range(6)], abs=1e-9)
+
+
+def test_song_position_jumps_and_loops():
+    core, timeline = core_for(), Timeline()
+    end = timeline.play(start_s=0.0, ticks=96 * 2, bpm=120, stop=False)
+    # the DAW loops back to bar 1 (SPP 0) while playing: 16 sixteenths per bar
+    timeline.add(end, (0xF2, 0, 0))
+    timeline.play(start_s=end, ticks=96, bpm=120, start=None)
+    sent = run(core, timeline, beat_kicks)
+    times = [s.time_s for s in note_ons(sent)]
+    assert len(times) == 12 and times[8:] == pytest.approx([end + 0.001 + k * 0.5 - 0.001 for k in range(4)],
+                                                           abs=0.002)
+
+
+def test_a_lost_clock_sends_note_offs_and_stops_kicks():
+    core = core_for(note_length_ticks=20.0)
+    timeline = Timeline()
+    timeline.play(start_s=0.0, ticks=96 + 10, bpm=120, stop=False)  # the clock just ends
+    sent = run(core, timeline, beat_kicks, until_s=10.0)
+    last_on = note_ons(sent)[-1].time_s
+    off_all = [s for s in sent if s.message == (0xB9, ALL_NOTES_OFF, 0)]
+    assert off_all and off_all[-1].time_s < last_on + 0.3
+    assert len(note_ons(sent)) == 5  # bar 1 and the downbeat of bar 2
+    assert len(note_offs(sent)) == 5
+
+
+def test_late_generation_is_a_missed_deadline_not_a_crash():
+    core, timeline = core_for(lookahead_beats=0.0), Timeline()
+    timeline.play(start_s=0.0, ticks=96 * 3, bpm=240)
+    sent = run(core, timeline, beat_kicks, delay_s=0.2)
+    assert core.missed_deadlines > 0 and len(note_ons(sent)) + core.missed_deadlines == 12
+
+
+def test_heard_notes_fill_the_bar_memory_and_loop_guess():
+    core, timeline = core_for(), Timeline()
+    notes = [(bar * 96 + 24.0, (0x99, 38, 100)) for bar in range(4)]
+    notes += [(bar * 96 + 0.0, (0x90, 40, 90)) for bar in range(4)]
+    notes += [(bar * 96 + 12.0, (0x99, 36, 90)) for bar in range(4)]  # an incoming kick is not context
+    timeline.play(start_s=0.0, ticks=96 * 4, bpm=120, notes=notes)
+    requests = []
+
+    def answer(request):
+        requests.append(request)
+        return beat_kicks(request)
+
+    run(core, timeline, answer)
+    heard = core.memory.heard[2]
+    assert sorted((n.role, round(n.tick, 3)) for n in heard) == [("bass", 0.0), ("snare", 24.0)]
+    last = requests[-1]  # bar 4, generated before it was heard: filled by the loop guess
+    assert last.bar == 4 and [sorted(n.role for n in bar) for bar in last.notes[-3:]] == [["bass", "snare"]] * 3
+
+
+def test_program_change_density_morph_random_and_panic():
+    core = core_for()
+    core.receive(0.0, bytes([0xFA, 0xF8]))
+    assert np.array_equal(core.style.code, CODE_A)
+    core.receive(0.01, bytes([0xCF, 1]))  # control channel 16: slot 2
+    assert np.array_equal(core.style.code, CODE_B) and core.style_name == "b"
+    core.receive(0.02, bytes([0xBF, 20, 127]))
+    assert core.style.threshold == pytest.approx(threshold_for(127)) == pytest.approx(0.05)
+    core.receive(0.03, bytes([0xCF, 0, 0xBF, 21, 127]))
+    assert np.allclose(core.style.code, CODE_B)  # slot 1 morphed fully into slot 2
+    core.receive(0.04, bytes([0xBF, 22, 100]))
+    assert core.style_name == "random code" and core.style.code.std() > 0.3
+    serial = core.serial
+    sent = core.receive(0.05, bytes([0xBF, 23, 1]))  # panic: silence, the style stays
+    assert core.serial == serial and sent[-1].message == (0xB9, ALL_NOTES_OFF, 0)
+    assert core.style.threshold == pytest.approx(0.05)
+
+
+def test_running_status_and_sysex_are_parsed():
+    parser = MidiParser()
+    data = [0x99, 38, 100, 40, 90, 0xF8, 36, 0, 0xF0, 1, 2, 3, 0xF7, 0xB0, 7, 100, 0xF2, 5, 1, 0x12, 0xFC]
+    assert parser.feed(data) == [(0x99, 38, 100), (0x99, 40, 90), (0xF8,), (0x99, 36, 0), (0xB0, 7, 100),
+                                 (0xF2, 5, 1), (0xFC,)]
+
+
+def test_bar_memory_is_bounded():
+    memory = BarMemory(max_bars=16)
+    for bar in range(100):
+        memory.hear(bar, Note(0.0, "bass", 0.5))
+    memory.finish_bar()
+    assert len(memory.heard) == 16 and min(memory.heard) == 84
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 0.05), st.binary(min_size=1, max_size=6)), max_size=300),
+       st.sampled_from([(4, 4), (3, 4), (7, 8)]))
+def test_fuzzed_input_never_breaks_the_core(stream, meter):
+    core = core_for(Meter(*meter))
+    t, sent = 0.0, []
+    for gap, data in stream:
+        t += gap
+        sent += core.receive(t, data)
+        for request in core.take_requests():
+            sent += core.commit(request, beat_kicks(request), t)
+        sent += core.advance(t + gap / 2)
+    sent += core.shutdown(t + 1.0)
+    times = [s.time_s for s in sent]
+    assert times == sorted(times)
+    balance = 0
+    for s in sent:
+        if s.message[0] & 0xF0 == 0x90 and s.message[2] > 0:
+            balance += 1
+        elif s.message[0] & 0xF0 == 0x80:
+            balance = max(balance - 1, 0)
+        elif s.message[1:2] == (ALL_NOTES_OFF,):
+            balance = 0
+    assert balance == 0 and core.sounding == 0
+    assert len(core.memory.heard) <= MAX_BARS and len(core.pending) < 10_000
+
