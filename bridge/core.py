@@ -95,6 +95,7 @@ class BridgeCore:
         self.notes_sent = 0
         self.missed_deadlines = 0
         self.current_bar = -1
+        self.last_sent_position = 0.0  # of the last kick sent, for timing measurements
 
     # --- what the status line shows -----------------------------------------------------
     @property
@@ -305,6 +306,7 @@ class BridgeCore:
             self.sounding -= 1
         self.sounding += 1
         self.notes_sent += 1
+        self.last_sent_position = item.position
         return [*out, Sent(t, (0x90 | (self.settings.channel - 1), note, item.velocity))]
 
     def _silence(self, t: float, *, drop_schedule: bool = True) -> list[Sent]:

@@ -11,7 +11,14 @@ from kickgen.engine.errors import InputFileError, OutputExistsError
 from kickgen.engine.generate import quantize
 from kickgen.engine.kick_audio import render_kicks, synth_kick
 from kickgen.engine.kick_midi import KickStyle, TimeBase, write_kick_midi
-from kickgen.engine.preset_files import Preset, PresetError, check_model, check_name, load_preset, save_preset
+from kickgen.engine.preset_files import (
+    Preset,
+    PresetError,
+    check_model,
+    check_name,
+    load_preset,
+    save_preset,
+)
 from kickgen.engine.signals import SAMPLE_RATE, Onsets
 from kickgen.engine.signals_midi import absolute_events, tempo_map
 

@@ -1,0 +1,163 @@
+"""`kickgen-bridge`: kick notes for a DAW, live, in time with its clock and bars.
+
+A producer routes the snare and bass parts and MIDI clock to the "kickgen in" port and
+records "kickgen out"; see the README's DAW set-up. Ctrl-C (or SIGTERM) silences every
+note before it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kickgen.engine import __version__
+from kickgen.engine.errors import InputFileError, run_command
+
+STATUS_EVERY_S = 0.25
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kickgen-bridge", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"kickgen {__version__}")
+    style = p.add_mutually_exclusive_group()
+    style.add_argument("--preset", help="the style to start with: preset name or .json path")
+    style.add_argument("--seed", type=int, help="start with a random style code drawn with this seed")
+    p.add_argument("--slots", nargs="+", metavar="PRESET",
+                   help="presets that program changes 0, 1, ... select (default: the factory presets)")
+    p.add_argument("--preset-dir", type=Path, help="your preset folder (default: the user data folder)")
+    p.add_argument("--api", choices=("auto", "jack", "alsa", "coremidi", "windows"), default="auto")
+    p.add_argument("--in", dest="in_port", metavar="NAME", help="connect to this input port instead of a virtual one")
+    p.add_argument("--out", dest="out_port", metavar="NAME", help="connect to this output port")
+    p.add_argument("--virtual", default="kickgen", metavar="NAME",
+                   help="prefix of the virtual ports' names (\"NAME in\", \"NAME out\")")
+    p.add_argument("--meter", default="4/4", help="the song's meter (MIDI clock has none): 4/4, 3/4, 7/8, ...")
+    p.add_argument("--context", type=Path, metavar="SONG.mid",
+                   help="the whole arrangement, for true look-ahead from any song position")
+    p.add_argument("--lookahead-beats", type=float, default=1.0,
+                   help="how long before a bar starts its kicks are generated and committed")
+    p.add_argument("--window-bars", type=int, default=8, help="bars the decoder sees around the bar it writes")
+    p.add_argument("--threshold", type=float, default=0.25, help="peak threshold 0..1 (lower: more kicks)")
+    p.add_argument("--quantize", choices=("off", "1/16", "1/32"), default="off")
+    p.add_argument("--note", type=int, default=36, help="MIDI note of the kicks (default 36)")
+    p.add_argument("--channel", type=int, default=10, help="output channel 1..16 (default 10)")
+    p.add_argument("--snare-notes", type=int, nargs="+", metavar="NOTE",
+                   help="notes on channel 10 that are the snare (default 38 40 39 37)")
+    p.add_argument("--bass-channels", type=int, nargs="+", metavar="CH",
+                   help="channels that carry the bass (default: all but 10 and the control channel)")
+    p.add_argument("--control-channel", type=int, default=16, help="channel of program changes and control CCs")
+    p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
+    p.add_argument("--list-ports", action="store_true", help="list the MIDI ports and exit")
+    p.add_argument("--log", type=Path,
+                   help="append every message sent to this file (monotonic time, bytes, a kick's clock position)")
+    p.add_argument("--quiet", action="store_true", help="no live status line")
+    return p
+
+
+def load_slots(args: argparse.Namespace, bundle) -> list[tuple[str, np.ndarray]]:
+    """The style slots: the chosen preset or random code first, then --slots (or the
+    factory presets), each checked against the model."""
+    from kickgen.engine.preset_files import check_model
+    from kickgen.engine.preset_store import factory_presets, find_preset, user_preset_dir
+
+    directory = args.preset_dir or user_preset_dir()
+    stored = [find_preset(name, directory) for name in args.slots] if args.slots else factory_presets()
+    slots = []
+    for item in stored:
+        check_model(item.preset, bundle.id, origin=str(item.path))
+        slots.append((item.preset.name, item.preset.code_array))
+    if args.preset:
+        first = find_preset(args.preset, directory)
+        check_model(first.preset, bundle.id, origin=str(first.path))
+        slots = [(first.preset.name, first.preset.code_array)] + [s for s in slots if s[0] != first.preset.name]
+    elif args.seed is not None:
+        code = np.random.default_rng(args.seed).standard_normal(bundle.info.code_size).astype(np.float32)
+        slots.insert(0, (f"random (seed {args.seed})", code))
+    if not slots:
+        raise InputFileError(directory, "no presets to choose from (give --seed or --preset)")
+    return slots
+
+
+def run(args: argparse.Namespace) -> None:
+    from kickgen.bridge.ports import MidiPorts, list_ports
+
+    if args.list_ports:
+        print(list_ports(args.api))
+        return
+    from kickgen.bridge.clock import Meter
+    from kickgen.bridge.core import BridgeCore, BridgeSettings, Controls
+    from kickgen.bridge.generator import ContextSong, KickGenerator
+    from kickgen.bridge.memory import BarMemory
+    from kickgen.bridge.runner import BridgeRunner
+    from kickgen.engine.runtime import ModelBundle
+    from kickgen.engine.signals_midi import RoleMap
+
+    try:
+        meter = Meter.parse(args.meter)
+    except ValueError as exc:
+        raise InputFileError("--meter", str(exc)) from None
+    bundle = ModelBundle.load(args.model) if args.model else ModelBundle.default()
+    slots = load_slots(args, bundle)
+    roles = RoleMap(snare_notes=tuple(args.snare_notes)) if args.snare_notes else RoleMap()
+    context = ContextSong.load(args.context, meter, roles) if args.context else None
+    settings = BridgeSettings(
+        meter=meter, lookahead_beats=args.lookahead_beats, window_bars=args.window_bars, note=args.note,
+        channel=args.channel, snare_notes=roles.snare_notes,
+        bass_channels=tuple(args.bass_channels) if args.bass_channels else None,
+        controls=Controls(channel=args.control_channel),
+    )
+    core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
+                      threshold=args.threshold, grid=args.quantize)
+    ports = MidiPorts(api=args.api, in_name=args.in_port, out_name=args.out_port, virtual_prefix=args.virtual)
+    log = args.log.open("a") if args.log else None
+
+    def send(message: tuple[int, ...], position: float | None) -> None:
+        ports.send(message)
+        if log:
+            at = "" if position is None else f" @{position:.4f}"
+            log.write(f"{time.monotonic():.6f} {' '.join(f'{b:02x}' for b in message)}{at}\n")
+            log.flush()
+
+    runner = BridgeRunner(core, KickGenerator(bundle, context), send)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    ports.listen(runner.on_message)
+    runner.start()
+    print(f"kickgen-bridge: listening on '{args.virtual} in', sending on '{args.virtual} out' "
+          f"({meter.numerator}/{meter.denominator}, style {slots[0][0]!r}); Ctrl-C to stop", file=sys.stderr)
+    try:
+        while not done.wait(STATUS_EVERY_S):
+            if not args.quiet:
+                print("\r" + status_line(core, runner), end="", file=sys.stderr, flush=True)
+    finally:
+        runner.close()
+        ports.close()
+        if log:
+            log.close()
+        if not args.quiet:
+            print(file=sys.stderr)
+
+
+def status_line(core, runner) -> str:
+    with runner.lock:
+        bar, beat = core.bar_beat()
+        state = "lost clock" if core.clock_lost else "playing" if core.clock.playing else "stopped"
+        horizon = core.settings.lookahead_beats
+        return (f"{state:<10} {core.clock.bpm:6.1f} bpm  bar {bar:4d}:{beat}  style {core.style_name[:28]:<28} "
+                f"commit {horizon:g} beat ahead  gen {runner.stats.last_generation_ms:5.1f} ms  "
+                f"kicks {core.notes_sent:5d}  missed {core.missed_deadlines}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_command("kickgen-bridge", lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""A private JACK server with the bridge, a clock (jack_midi_clock driven by
+jack_transport), a clock-following player and a recorder (jack_midi_dump), wired up;
+for the end-to-end test and benchmarks/bridge_jack.py. Everything it starts, it stops."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RATE = 44100
+TOOLS = ("jackd", "jack_midi_clock", "jack_midi_dump", "jack_transport", "jack_connect", "jack_lsp")
+WIRING = (("mclk_out", "kickgen in"), ("mclk_out", "player in"), ("mclk_out", "dump:input"),
+          ("player out", "kickgen in"), ("kickgen out", "dump:input"))
+
+
+def tools_missing() -> bool:
+    return any(shutil.which(t) is None for t in TOOLS)
+
+
+def wait_for(predicate, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def parse_dump(text: str) -> list[tuple[int, tuple[int, ...]]]:
+    """(frame, bytes) of every event jack_midi_dump -a printed."""
+    events = []
+    for line in text.splitlines():
+        match = re.match(r"\s*(\d+):((?: [0-9a-f]{2})+)(?: |$)", line)
+        if match:
+            events.append((int(match.group(1)), tuple(int(b, 16) for b in match.group(2).split())))
+    return events
+
+
+class JackSession:
+    def __init__(self, workdir: Path, *, bridge_args: list[str] = (), bpm: float = 120.0) -> None:
+        self.workdir = workdir
+        self.env = {**os.environ, "JACK_DEFAULT_SERVER": f"kickgen-{os.getpid()}-{time.monotonic_ns() % 10**6}",
+                    "JACK_NO_START_SERVER": "1"}
+        self.bridge_args, self.bpm = list(bridge_args), bpm
+        self.running: list[subprocess.Popen] = []
+        self.log = workdir / "bridge.log"
+        self.dump = workdir / "dump.txt"
+        self.bridge: subprocess.Popen | None = None
+
+    def _start(self, args, **kwargs) -> subprocess.Popen:
+        process = subprocess.Popen(args, env=self.env, **kwargs)
+        self.running.append(process)
+        return process
+
+    def ports(self) -> list[str]:
+        result = subprocess.run(["jack_lsp"], env=self.env, capture_output=True, text=True)
+        return result.stdout.splitlines() if result.returncode == 0 else []
+
+    def port(self, suffix: str) -> str | None:
+        return next((p for p in self.ports() if p.endswith(suffix)), None)
+
+    def transport(self, command: str) -> None:
+        subprocess.run(["jack_transport"], input=f"{command}\nquit\n", env=self.env, capture_output=True,
+                       text=True, timeout=10)
+
+    def __enter__(self) -> JackSession:
+        try:
+            self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
+                         "-r", str(RATE), "-p", "128"],
+                        stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
+            if not wait_for(lambda: bool(self.ports())):
+                raise RuntimeError("jackd did not start")
+            self._start(["jack_midi_dump", "-a", "dump"], stdout=self.dump.open("w"), stderr=subprocess.DEVNULL)
+            self.bridge = self._start([sys.executable, "-m", "kickgen.bridge.cli", "--api", "jack", "--quiet",
+                                       "--log", str(self.log), *self.bridge_args],
+                                      stderr=(self.workdir / "bridge.err").open("w"))
+            self._start([sys.executable, str(HERE / "jack_player.py")], stdout=subprocess.DEVNULL)
+            self._start(["jack_midi_clock", "-b", f"{self.bpm:g}"], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+            needed = {s for pair in WIRING for s in pair}
+            if not wait_for(lambda: all(self.port(s) for s in needed), timeout_s=60):
+                raise RuntimeError(f"ports missing: {self.ports()}; bridge: {self.bridge_error()}")
+            for source, target in WIRING:
+                subprocess.run(["jack_connect", self.port(source), self.port(target)], env=self.env, check=True)
+            return self
+        except BaseException:
+            self.stop_all()
+            raise
+
+    def bridge_error(self) -> str:
+        return (self.workdir / "bridge.err").read_text() if (self.workdir / "bridge.err").exists() else ""
+
+    def play(self, seconds: float) -> None:
+        self.transport("locate 0")
+        self.transport("play")
+        time.sleep(seconds)
+        self.transport("stop")
+        time.sleep(1.0)
+
+    def stop_all(self) -> None:
+        for process in reversed(self.running):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def __exit__(self, *exc) -> None:
+        self.stop_all()
+        for leftover in Path("/dev/shm").glob(f"jack_sem.*{self.env['JACK_DEFAULT_SERVER']}*"):
+            leftover.unlink(missing_ok=True)  # jackd leaves its semaphores behind
+
+    def kick_timing(self) -> tuple[np.ndarray, np.ndarray, list[tuple[int, tuple[int, ...]]]]:
+        """Kick arrival positions (clock ticks from Start, from the recorder's frames),
+        the bridge's target positions (from its log), and all recorded events."""
+        events = parse_dump(self.dump.read_text())
+        start = next(frame for frame, message in events if message == (0xFA,))
+        clocks = np.array([f for f, m in events if m == (0xF8,) and f >= start], float)
+        kicks = np.array([f for f, m in events if m[:2] == (0x99, 36) and m[2] > 0], float)
+        positions = np.interp(kicks, clocks, np.arange(len(clocks)))
+        targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
+        return positions, targets, events
+
+    def tick_seconds(self, events) -> float:
+        clocks = np.array([f for f, m in events if m == (0xF8,)], float)
+        return float(np.median(np.diff(clocks)) / RATE)
