@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kickgen-installed
 
-.PHONY: demo train-demo test bench lint clean corpus-deps corpus model report
+.PHONY: demo train-demo test bench lint clean system-deps corpus model report
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ train-demo: $(STAMP)
 	$(PY) -m kickgen.engine.demo
 
 # pytest exits 5 when it collects no tests; that fails here like any other failure.
-test: $(STAMP) corpus-deps
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
@@ -45,6 +45,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/feature_extraction.py
 	$(PY) benchmarks/decoder_latency.py
+	$(PY) benchmarks/corpus_throughput.py --run $(RUN)
+	$(PY) benchmarks/render_speed.py
+	$(PY) benchmarks/bridge_generation.py
+	$(PY) benchmarks/bridge_jack.py
 
 # --- the shipped model's recipe: `make corpus`, then `make model` (docs/results.md) ---
 KICKGEN := $(VENV)/bin/kickgen
@@ -53,12 +57,15 @@ FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
 TRAIN_SECONDS ?= 6000
-APT_PACKAGES := mma fluidsynth fluid-soundfont-gm
+# Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
+# end-to-end test.
+APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock
 
-corpus-deps:
-	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || (apt-get update && apt-get install -y $(APT_PACKAGES))
+system-deps:
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_PACKAGES))
 
-corpus: $(STAMP) corpus-deps
+corpus: $(STAMP) system-deps
 	$(KICKGEN) corpus build --out $(CORPUS) --songs 420 --seed 0 --jobs 2
 	$(KICKGEN) corpus features --in $(CORPUS) --out $(FEATURES) --jobs 2
 
