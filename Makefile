@@ -87,7 +87,7 @@ report: $(STAMP)
 	$(KICKGEN) corpus report --results $(RESULTS) --out docs/results.md --corpus $(CORPUS) --model models/default
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check engine export tests benchmarks
+	$(VENV)/bin/ruff check engine export bridge tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "bridge"))
-from jack_session import JackSession  # noqa: E402
+from jack_session import JackSession
 
 
 def rss_mib(pid: int) -> float:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from typing_extensions import Self
 
 HERE = Path(__file__).resolve().parent
 RATE = 44100
@@ -71,7 +72,7 @@ class JackSession:
         subprocess.run(["jack_transport"], input=f"{command}\nquit\n", env=self.env, capture_output=True,
                        text=True, timeout=10)
 
-    def __enter__(self) -> JackSession:
+    def __enter__(self) -> Self:
         try:
             self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
                          "-r", str(RATE), "-p", "128"],

@@ -114,9 +114,9 @@ def test_kick_audio_places_the_one_shot_by_velocity():
 
 
 def preset(**changes):
-    facts = dict(name="my groove", code=tuple(float(i) for i in range(16)), model_id="a" * 64,
-                 source={"file": "song.mid", "sha256": "b" * 64, "duration_s": 10.0},
-                 clustering={"k": 3, "davies_bouldin": 0.8, "share": 0.6})
+    facts = {"name": "my groove", "code": tuple(float(i) for i in range(16)), "model_id": "a" * 64,
+                 "source": {"file": "song.mid", "sha256": "b" * 64, "duration_s": 10.0},
+                 "clustering": {"k": 3, "davies_bouldin": 0.8, "share": 0.6}}
     return Preset(**{**facts, **changes})
 
 
