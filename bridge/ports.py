@@ -19,6 +19,7 @@ APIS = {
     "windows": rtmidi.API_WINDOWS_MM,
 }
 CLIENT_NAME = "kickgen"
+RESYNC_S = 0.05
 
 
 class PortError(KickgenError):
@@ -73,7 +74,23 @@ class MidiPorts:
         self.midi_out = _open(rtmidi.MidiOut, api_id, out_name, f"{virtual_prefix} out", "out")
 
     def listen(self, on_message: Callable[[list[int], float], None]) -> None:
-        self.midi_in.set_callback(lambda event, _: on_message(event[0], time.monotonic()))
+        """Call `on_message(bytes, time)` for every message. Times follow the MIDI
+        system's own spacing of events (rtmidi's delta times, taken when the driver
+        received them), anchored to time.monotonic(), so that a late Python thread
+        does not squeeze a burst of clock ticks together; they are re-anchored when
+        they drift more than `RESYNC_S` from the monotonic clock."""
+        state = {"time": None}
+
+        def callback(event, _) -> None:
+            message, delta_s = event
+            now = time.monotonic()
+            stamped = now if state["time"] is None else state["time"] + delta_s
+            if abs(stamped - now) > RESYNC_S:
+                stamped = now
+            state["time"] = stamped
+            on_message(message, min(stamped, now))
+
+        self.midi_in.set_callback(callback)
 
     def send(self, message: tuple[int, ...]) -> None:
         self.midi_out.send_message(list(message))

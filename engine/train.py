@@ -33,6 +33,7 @@ from kickgen.engine.model import CGAE, Critic, ModelConfig
 from kickgen.engine.signals import SongSignals
 
 CHECKPOINT_NAME = "checkpoint.pt"
+BEST_CHECKPOINT_NAME = "best.pt"  # the epoch with the lowest reconstruction loss so far
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 CHECKPOINT_FORMAT = 1
 SUMMARY_EVERY_S = 10.0  # at most one epoch summary line per this many seconds
@@ -306,7 +307,9 @@ def train(
     progress: bool = True,
     data_description: str = "",
 ) -> TrainState:
-    """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch.
+    """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch
+    (`checkpoint.pt`, to resume; `best.pt`, the epoch of lowest training L_mse, to export:
+    an adversarial run can spike and take many epochs to recover).
 
     With `resume`, continue from `out_dir`'s checkpoint with its model and recipe; only
     `train_config.epochs` and `time_limit_s` apply (see `restore_state`). Under
@@ -382,6 +385,8 @@ def train(
         state.training.update(epochs=state.epochs_done, last_epoch=record)
         if dist_info.is_main:
             save_checkpoint(checkpoint, state, train_config)
+            if record["mse"] <= min(h["mse"] for h in state.history):
+                save_checkpoint(out_dir / BEST_CHECKPOINT_NAME, state, train_config)
             if progress and (time.monotonic() - last_summary >= SUMMARY_EVERY_S or epoch == 0):
                 last_summary = time.monotonic()
                 tqdm.write(

@@ -38,6 +38,12 @@ TORCH_FREE = [
     "kickgen.engine.corpus_features",
     "kickgen.engine.factory_presets",
     "kickgen.engine.report",
+    "kickgen.bridge",
+    "kickgen.bridge.cli",
+    "kickgen.bridge.core",
+    "kickgen.bridge.generator",
+    "kickgen.bridge.runner",
+    "kickgen.bridge.ports",
 ]
 
 

@@ -123,12 +123,15 @@ class JackSession:
 
     def kick_timing(self) -> tuple[np.ndarray, np.ndarray, list[tuple[int, tuple[int, ...]]]]:
         """Kick arrival positions (clock ticks from Start, from the recorder's frames),
-        the bridge's target positions (from its log), and all recorded events."""
+        the bridge's target positions (from its log), and all recorded events.
+
+        Positions come from frames: (frame - first tick's frame) / the median tick
+        interval, so that a clock message the recorder drops in an xrun shifts nothing."""
         events = parse_dump(self.dump.read_text())
         start = next(frame for frame, message in events if message == (0xFA,))
         clocks = np.array([f for f, m in events if m == (0xF8,) and f >= start], float)
         kicks = np.array([f for f, m in events if m[:2] == (0x99, 36) and m[2] > 0], float)
-        positions = np.interp(kicks, clocks, np.arange(len(clocks)))
+        positions = (kicks - clocks[0]) / np.median(np.diff(clocks))
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
 
