@@ -74,7 +74,7 @@ class JackSession:
 
     def __enter__(self) -> Self:
         try:
-            self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
+            self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-t", "10000", "-d", "dummy",
                          "-r", str(RATE), "-p", "128"],
                         stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
             if not wait_for(lambda: bool(self.ports())):
