@@ -127,10 +127,17 @@ class KickGenerator:
         onsets, beats, downbeats, duration_s = window_onsets(request)
         signals = signals_from_onsets(onsets, beat_times_s=beats, downbeat_times_s=downbeats, duration_s=duration_s)
         curve = kick_curve(self.bundle, signals, request.style.code)
-        kicks = quantize(pick_peaks(curve, threshold=request.style.threshold, fps=signals.fps), beats,
-                         grid=request.style.grid)
         bar_ticks = request.meter.ticks_per_bar
         offset = (request.bar - request.first_bar) * bar_ticks
+        # peaks are picked around the bar (one bar either side), not over the whole window:
+        # the window's edges (silence before a song's start, the end of what is known)
+        # can draw the curve's maximum and push the bar's own peaks under the threshold
+        frames_per_tick = request.period_s * signals.fps
+        lo = max(0, int((offset - bar_ticks) * frames_per_tick))
+        hi = min(len(curve), int(np.ceil((offset + 2 * bar_ticks) * frames_per_tick)) + 1)
+        picked = pick_peaks(curve[lo:hi], threshold=request.style.threshold, fps=signals.fps)
+        picked = Onsets(picked.times_s + lo / signals.fps, picked.velocities)
+        kicks = quantize(picked, beats, grid=request.style.grid)
         ticks = kicks.times_s / request.period_s - offset
         inside = (ticks >= 0) & (ticks < bar_ticks)
         return list(zip(ticks[inside].tolist(), kicks.velocities[inside].tolist()))
