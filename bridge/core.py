@@ -172,7 +172,7 @@ class BridgeCore:
         elif (kind == 0xB0 and message[1] == c.random_cc and message[2] >= 64) or (kind == 0x90 and message[2] > 0):
             self.random_code = self.rng.standard_normal(len(self.slots[0][1])).astype(np.float32)
         elif kind == 0xB0 and message[1] == c.panic_cc:
-            return self._silence(t, drop_schedule=True)
+            return self._silence(t)
         else:
             return []
         self._restyle()
@@ -282,7 +282,7 @@ class BridgeCore:
             return []
         if time_s - self.clock.last_time_s >= self.settings.clock_timeout_ticks * self.clock.period_s - 1e-12:
             self.clock_lost = True
-            return self._silence(time_s, drop_schedule=True)
+            return self._silence(time_s)
         out = []
         while self.pending:
             due = self.clock.time_of(self.pending[0].position)
@@ -309,15 +309,15 @@ class BridgeCore:
         self.last_sent_position = item.position
         return [*out, Sent(t, (0x90 | (self.settings.channel - 1), note, item.velocity))]
 
-    def _silence(self, t: float, *, drop_schedule: bool = True) -> list[Sent]:
-        """Note-off for a sounding kick, then All Notes Off (CC 123) on the channel."""
+    def _silence(self, t: float) -> list[Sent]:
+        """Note-off for a sounding kick, then All Notes Off (CC 123) on the channel; the
+        schedule of the bar being played and later ones is dropped."""
         channel = self.settings.channel - 1
         out = [Sent(t, (0x80 | channel, self.settings.note, 0))] if self.sounding else []
         self.sounding = 0
-        if drop_schedule:
-            self.pending.clear()
-            self.committed = {b: k for b, k in self.committed.items() if b < self.current_bar}
-            self.requested = {b for b in self.requested if b < self.current_bar}
+        self.pending.clear()
+        self.committed = {b: k for b, k in self.committed.items() if b < self.current_bar}
+        self.requested = {b for b in self.requested if b < self.current_bar}
         return [*out, Sent(t, (0xB0 | channel, ALL_NOTES_OFF, 0))]
 
     def shutdown(self, time_s: float) -> list[Sent]:

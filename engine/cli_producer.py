@@ -128,12 +128,9 @@ def _reference(args: argparse.Namespace):
 
 
 def _read_codes(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a codes.json from `kickgen sample` ({exc})") from None
+    from kickgen.engine.jsonable import read_json_file
+
+    return read_json_file(path, what="a codes.json from `kickgen sample`")
 
 
 def run_preset_list(args: argparse.Namespace) -> None:

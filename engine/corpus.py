@@ -41,6 +41,7 @@ from kickgen.engine.grooves import (
     probe_groove,
     run_mma,
 )
+from kickgen.engine.jsonable import read_json_file
 from kickgen.engine.midi_parts import PART_NAMES, extract_parts, read_parts_midi, write_part
 from kickgen.engine.parallel import run_parallel
 from kickgen.engine.signals import SAMPLE_RATE
@@ -290,12 +291,8 @@ def build_corpus(
 def read_manifest(corpus: Path) -> dict:
     """The corpus's manifest; raises `InputFileError` when `corpus` holds none."""
     path = Path(corpus) / MANIFEST_NAME
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file (is this a corpus folder from `kickgen corpus build`?)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a corpus manifest ({exc})") from None
-    if manifest.get("format") != MANIFEST_FORMAT:
+    manifest = read_json_file(path, what="a corpus manifest",
+                              missing="no such file (is this a corpus folder from `kickgen corpus build`?)")
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise InputFileError(path, "not a corpus manifest (unknown format)")
     return manifest

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, TypeVar
+
+from kickgen.engine.errors import InputFileError
 
 T = TypeVar("T")
 
@@ -13,3 +17,14 @@ def from_json_object(cls: type[T], data: Any) -> T:
     if not isinstance(data, dict):
         raise TypeError(f"a {cls.__name__} is a JSON object of its fields")
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def read_json_file(path: str | Path, *, what: str, missing: str = "no such file") -> Any:
+    """The parsed JSON of `path`; `InputFileError` naming the file when it is missing
+    (`missing`) or is not readable JSON ("not <what> (...)")."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputFileError(path, missing) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(path, f"not {what} ({exc})") from None

@@ -15,6 +15,7 @@ from kickgen.engine import __version__
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.bundle import file_sha256
 from kickgen.engine.errors import InputFileError, KickgenError
+from kickgen.engine.jsonable import read_json_file
 from kickgen.engine.style import StyleEstimate
 
 PRESET_FORMAT = 1
@@ -87,12 +88,7 @@ def save_preset(preset: Preset, path: Path, *, force: bool = False) -> None:
 
 def load_preset(path: Path) -> Preset:
     """Read a preset file; `InputFileError` names the file and the problem."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InputFileError(path, "no such preset file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a kickgen preset ({exc})") from None
+    data = read_json_file(path, what="a kickgen preset", missing="no such preset file")
     if not isinstance(data, dict) or data.get("format_version") != PRESET_FORMAT:
         version = data.get("format_version") if isinstance(data, dict) else None
         raise InputFileError(path, f"preset format {version!r}; this kickgen reads format {PRESET_FORMAT}")

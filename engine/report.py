@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.bundle import INFO_FILE, BundleInfo
-from kickgen.engine.errors import InputFileError
+from kickgen.engine.jsonable import read_json_file
 
 DOMAINS = ("midi", "audio")
 GOALS = {"ground_truth": 0.90, "self_transfer": 0.75, "tempo": 0.80, "diversity": 0.30, "plausible": 0.90}
@@ -44,12 +44,7 @@ def corpus_stats(manifest: dict) -> dict:
 
 def _read(results: Path, name: str) -> dict | list | None:
     path = results / name
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not readable JSON ({exc})") from None
+    return read_json_file(path, what="readable JSON") if path.exists() else None
 
 
 def training_summary(history: list[dict]) -> dict:

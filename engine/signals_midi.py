@@ -235,13 +235,15 @@ def describe_parts(midi: mido.MidiFile, events: list[Event]) -> str:
 
 
 def midi_song(
-    path: str | Path, *, roles: RoleMap = RoleMap(), fps: float = FPS, required: tuple[str, ...] = ()
+    path: str | Path, *, roles: RoleMap = RoleMap(), fps: float = FPS, required: tuple[str, ...] = (),
+    midi: mido.MidiFile | None = None,
 ) -> tuple[SongSignals, dict[str, Onsets]]:
     """`signals_from_midi` and the role onsets ("snare", "bass", "kick") it was built from.
 
     Raises `MissingRoleError` when a role in `required` has no notes (or neither snare
-    nor bass has any), naming what the file holds and the flags that assign roles."""
-    midi = read_midi(path)
+    nor bass has any), naming what the file holds and the flags that assign roles.
+    `midi`: the file already parsed (it is not read again)."""
+    midi = midi if midi is not None else read_midi(path)
     events = absolute_events(midi)
     tempo = tempo_map(events, ticks_per_beat=midi.ticks_per_beat)
     onsets = role_onsets(midi, events, tempo, roles)

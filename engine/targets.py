@@ -57,9 +57,9 @@ def midi_target(path: Path, *, roles: RoleMap = RoleMap(), stems: dict[str, Path
     """A MIDI song; `stems` (snare/bass audio of the same song) only sound in a preview mix."""
     from kickgen.engine.signals_audio import load_audio
 
-    signals, onsets = midi_song(path, roles=roles, required=STEM_ROLES)
-    kick = onsets["kick"] if len(onsets["kick"].times_s) else None
     midi = read_midi(path)
+    signals, onsets = midi_song(path, roles=roles, required=STEM_ROLES, midi=midi)
+    kick = onsets["kick"] if len(onsets["kick"].times_s) else None
     audio = {role: load_audio(p) for role, p in (stems or {}).items()}
     target = Target(path.stem, signals, TimeBase.from_midi(midi), midi, audio, kick, path)
     return check_length(target, path)
