@@ -56,6 +56,7 @@ CORPUS ?= data/corpus
 FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
+TRAIN_EPOCHS ?= 32
 TRAIN_SECONDS ?= 6000
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
@@ -71,8 +72,8 @@ corpus: $(STAMP) system-deps
 
 model: $(STAMP)
 	$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
-		--epochs 1000 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(if $(wildcard $(RUN)/checkpoint.pt),--resume,)
-	$(VENV)/bin/kickgen-export $(RUN)/checkpoint.pt --out models/default --force
+		--epochs $(TRAIN_EPOCHS) --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(if $(wildcard $(RUN)/checkpoint.pt),--resume,)
+	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out models/default --force
 	$(MAKE) report
 
 report: $(STAMP)

@@ -7,11 +7,15 @@ driven by jack_transport at --bpm, a clock-following player for the snare and ba
 and jack_midi_dump recording the clock and the kicks (tests/bridge/jack_session.py).
 Timing error: each recorded kick's position, interpolated between the recorded clock
 ticks, against the position the bridge targeted (its --log), in ms at the clock's
-tempo: p50 / p99 of |error|. Memory: the bridge's VmRSS read from /proc every 10 s.
+tempo: p50 / p99 of |error| (end to end: the bridge, rtmidi, the JACK graph and the
+recorder); next to it the bridge's own sender error, |sent - due| against the clock
+as it heard it (its log's exit line). Missed commit deadlines: kicks generated after their time,
+as the bridge counts them (its log's exit line). Memory: the bridge's VmRSS read from
+/proc every 10 s.
 
 Prints one JSON object. From the repository root:
 
-    .venv/bin/python benchmarks/bridge_jack.py [--seconds 600] [--bpm 120]
+    .venv/bin/python benchmarks/bridge_jack.py [--seconds 600] [--bpm 240]
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "bridge"))
 from jack_session import JackSession
 
+TICKS_PER_BAR = 96  # 4/4
+
 
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -39,28 +45,37 @@ def rss_mib(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0)
-    parser.add_argument("--bpm", type=float, default=120.0)
+    parser.add_argument("--bpm", type=float, default=240.0, help="240 bpm: 600 bars in the default 10 minutes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, JackSession(Path(tmp), bridge_args=["--seed", "1"],
-                                                           bpm=args.bpm) as session:
-        session.transport("locate 0")
-        session.transport("play")
-        samples = []
-        started = time.monotonic()
-        while time.monotonic() - started < args.seconds:
-            time.sleep(10.0)
-            samples.append((round(time.monotonic() - started), round(rss_mib(session.bridge.pid), 1)))
-            print(f"{samples[-1][0]} s: bridge RSS {samples[-1][1]} MiB", file=sys.stderr, flush=True)
-        session.transport("stop")
-        time.sleep(1.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        with JackSession(Path(tmp), bridge_args=["--seed", "1"], bpm=args.bpm) as session:
+            session.transport("locate 0")
+            session.transport("play")
+            samples = []
+            started = time.monotonic()
+            while time.monotonic() - started < args.seconds:
+                time.sleep(10.0)
+                samples.append((round(time.monotonic() - started), round(rss_mib(session.bridge.pid), 1)))
+                print(f"{samples[-1][0]} s: bridge RSS {samples[-1][1]} MiB", file=sys.stderr, flush=True)
+            session.transport("stop")
+            time.sleep(1.0)
+        # the bridge has exited: its log is complete
         positions, targets, events = session.kick_timing()
         tick_s = session.tick_seconds(events)
+        exit_lines = [line for line in session.log.read_text().splitlines() if line.startswith("# exit:")]
+    exit_facts = dict(zip(*[iter(exit_lines[-1].split()[2:])] * 2)) if exit_lines else {}
+    bars = int(targets.max() // TICKS_PER_BAR) + 1 if len(targets) else 0
     nearest = targets[np.abs(positions[:, None] - targets[None, :]).argmin(axis=1)]
     error_ms = np.abs(positions - nearest) * tick_s * 1000
     rss = np.array([r for _, r in samples])
     half = len(rss) // 2
     print(json.dumps({
-        "seconds": args.seconds, "bpm": args.bpm, "kicks_recorded": len(positions), "kicks_sent": len(targets),
+        "seconds": args.seconds, "bpm": args.bpm, "bars_with_kicks": bars,
+        "kicks_recorded": len(positions), "kicks_sent": len(targets),
+        "missed_deadlines": int(exit_facts["missed_deadlines"]) if exit_facts else None,
+        "generations": int(exit_facts["generations"]) if exit_facts else None,
+        "sender_error_ms": {"p50": float(exit_facts["send_error_ms_p50"]), "p99": float(exit_facts["send_error_ms_p99"])}
+        if exit_facts else None,
         "timing_error_ms": {"p50": round(float(np.percentile(error_ms, 50)), 3),
                             "p99": round(float(np.percentile(error_ms, 99)), 3),
                             "max": round(float(error_ms.max()), 3)},

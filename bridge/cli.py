@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> None:
             log.write(f"{time.monotonic():.6f} {' '.join(f'{b:02x}' for b in message)}{at}\n")
             log.flush()
 
-    runner = BridgeRunner(core, KickGenerator(bundle, context), send)
+    runner = BridgeRunner(core, KickGenerator(bundle, context), send, record_timing=log is not None)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
@@ -139,9 +139,19 @@ def run(args: argparse.Namespace) -> None:
         runner.close()
         ports.close()
         if log:
+            log.write(exit_summary(core, runner) + "\n")
             log.close()
         if not args.quiet:
             print(file=sys.stderr)
+
+
+def exit_summary(core, runner) -> str:
+    """The log's last line: counts, and the sender's timing error against the clock it
+    follows (ms, p50/p99 of |sent - due| over the latest kicks)."""
+    errors = np.abs(np.array(runner.stats.send_errors_ms or [0.0]))
+    return (f"# exit: notes_sent {core.notes_sent} generations {runner.stats.generations} "
+            f"missed_deadlines {core.missed_deadlines} send_error_ms_p50 {np.percentile(errors, 50):.3f} "
+            f"send_error_ms_p99 {np.percentile(errors, 99):.3f}")
 
 
 def status_line(core, runner) -> str:

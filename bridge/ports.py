@@ -4,6 +4,7 @@ or existing ports by name (Windows with loopMIDI, or any host's ports)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ APIS = {
 }
 CLIENT_NAME = "kickgen"
 RESYNC_S = 0.05
+POLL_S = 0.0005  # the input reader's sleep between empty polls
 
 
 class PortError(KickgenError):
@@ -72,31 +74,44 @@ class MidiPorts:
         self.midi_in = _open(rtmidi.MidiIn, api_id, in_name, f"{virtual_prefix} in", "in")
         self.midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
         self.midi_out = _open(rtmidi.MidiOut, api_id, out_name, f"{virtual_prefix} out", "out")
+        self._closing = threading.Event()
+        self._reader: threading.Thread | None = None
 
     def listen(self, on_message: Callable[[list[int], float], None]) -> None:
-        """Call `on_message(bytes, time)` for every message. Times follow the MIDI
-        system's own spacing of events (rtmidi's delta times, taken when the driver
-        received them), anchored to time.monotonic(), so that a late Python thread
-        does not squeeze a burst of clock ticks together; they are re-anchored when
-        they drift more than `RESYNC_S` from the monotonic clock."""
-        state = {"time": None}
+        """Call `on_message(bytes, time)` for every message, from a reader thread.
 
-        def callback(event, _) -> None:
+        The reader polls rtmidi's queue rather than taking its callback: with JACK the
+        callback would run Python (and wait for the GIL) inside the server's process
+        cycle, and a cycle held up by a busy Python thread is an xrun for the whole
+        graph. Times follow the MIDI system's own spacing of events (rtmidi's delta
+        times, taken when the driver received them), anchored to time.monotonic(), so
+        that a late poll does not squeeze a burst of clock ticks together; they are
+        re-anchored when they drift more than `RESYNC_S` from the monotonic clock."""
+        self._reader = threading.Thread(target=self._read, args=(on_message,), name="kickgen-midi-in", daemon=True)
+        self._reader.start()
+
+    def _read(self, on_message: Callable[[list[int], float], None]) -> None:
+        last_stamp = None
+        while not self._closing.is_set():
+            event = self.midi_in.get_message()
+            if event is None:
+                time.sleep(POLL_S)
+                continue
             message, delta_s = event
             now = time.monotonic()
-            stamped = now if state["time"] is None else state["time"] + delta_s
+            stamped = now if last_stamp is None else last_stamp + delta_s
             if abs(stamped - now) > RESYNC_S:
                 stamped = now
-            state["time"] = stamped
+            last_stamp = stamped
             on_message(message, min(stamped, now))
-
-        self.midi_in.set_callback(callback)
 
     def send(self, message: tuple[int, ...]) -> None:
         self.midi_out.send_message(list(message))
 
     def close(self) -> None:
-        self.midi_in.cancel_callback()
+        self._closing.set()
+        if self._reader is not None:
+            self._reader.join(timeout=1.0)
         self.midi_in.close_port()
         self.midi_out.close_port()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,13 +17,14 @@ from kickgen.bridge.generator import GenerationRequest, Kick
 
 IDLE_WAKE_S = 0.005  # the sender checks for a lost clock at least this often
 SPIN_S = 0.0005  # the last stretch before a due time is waited out by spinning
+TIMING_RECORD = 10_000  # the send errors kept for the statistics (the latest ones)
 
 
 @dataclass
 class Stats:
     generations: int = 0
     last_generation_ms: float = 0.0
-    send_errors_ms: list[float] | None = None  # (sent - due) per note, when recorded
+    send_errors_ms: deque[float] | None = None  # (sent - due) per kick, the latest ones, when recorded
 
 
 class BridgeRunner:
@@ -34,7 +36,7 @@ class BridgeRunner:
         self.lock = threading.Lock()
         self.work: queue.Queue[GenerationRequest | None] = queue.Queue()
         self.stop_event = threading.Event()
-        self.stats = Stats(send_errors_ms=[] if record_timing else None)
+        self.stats = Stats(send_errors_ms=deque(maxlen=TIMING_RECORD) if record_timing else None)
         self.threads = [threading.Thread(target=self._sender, name="kickgen-sender", daemon=True),
                         threading.Thread(target=self._generator, name="kickgen-generator", daemon=True)]
         self.closed = False

@@ -60,6 +60,8 @@ def run_train(args: argparse.Namespace) -> None:
         learning_rate=args.lr,
         critic_learning_rate=args.critic_lr,
         standardization_weight=args.std_weight,
+        max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
+        final_lr_fraction=args.final_lr_fraction,
         seed=args.seed,
         time_limit_s=args.time_limit_s,
     )
@@ -193,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--std-weight", type=float, default=1.0,
                    help="weight of L_std; above 1 it keeps the codes at unit variance from the start, so "
                         "the decoder cannot learn to ignore them")
+    p.add_argument("--max-grad-norm", type=float, default=25.0,
+                   help="clip each optimizer's gradient norm to this (0: no clipping); late in a "
+                        "full-size run the norms are about 20-100, so 25 trims the spikes")
+    p.add_argument("--final-lr-fraction", type=float, default=1.0,
+                   help="cosine decay of both learning rates to this fraction over --epochs (1: constant)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--model-config", type=Path, help="JSON file of ModelConfig fields (default: the paper's sizes)")

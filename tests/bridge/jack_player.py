@@ -1,6 +1,7 @@
 """A minimal clock-following player for the JACK test: it listens to MIDI clock on
 "player in" and plays a snare on beats 2 and 4 (channel 10) and a bass line (channel 2,
-GM fingered bass) on "player out", as a DAW's sequencer would. Runs until killed."""
+GM fingered bass) on "player out", as a DAW's sequencer would. Runs until killed. It polls its input, so
+that no Python runs inside JACK's process cycle (see kickgen.bridge.ports)."""
 
 import signal
 import sys
@@ -21,8 +22,7 @@ def main() -> None:
     midi_out.send_message([0xC1, 33])
     state = {"position": 0, "playing": False}
 
-    def on_message(event, _):
-        message = event[0]
+    def on_message(message):
         if message[0] == 0xFA:
             state.update(position=0, playing=True)
         elif message[0] == 0xFB:
@@ -42,11 +42,14 @@ def main() -> None:
                 midi_out.send_message([0x81, BASS_TICKS[tick - 6], 0])
             state["position"] += 1
 
-    midi_in.set_callback(on_message)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("ready", flush=True)
     while True:
-        time.sleep(1)
+        event = midi_in.get_message()
+        if event is None:
+            time.sleep(0.0005)
+        else:
+            on_message(event[0])
 
 
 if __name__ == "__main__":

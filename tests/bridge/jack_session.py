@@ -18,6 +18,7 @@ from typing_extensions import Self
 HERE = Path(__file__).resolve().parent
 RATE = 44100
 TOOLS = ("jackd", "jack_midi_clock", "jack_midi_dump", "jack_transport", "jack_connect", "jack_lsp")
+SERVER_SLOTS = 4
 WIRING = (("mclk_out", "kickgen in"), ("mclk_out", "player in"), ("mclk_out", "dump:input"),
           ("player out", "kickgen in"), ("kickgen out", "dump:input"))
 
@@ -26,12 +27,12 @@ def tools_missing() -> bool:
     return any(shutil.which(t) is None for t in TOOLS)
 
 
-def wait_for(predicate, timeout_s: float = 30.0) -> bool:
+def wait_for(predicate, timeout_s: float = 30.0, interval_s: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.1)
+        time.sleep(interval_s)
     return False
 
 
@@ -45,11 +46,27 @@ def parse_dump(text: str) -> list[tuple[int, tuple[int, ...]]]:
     return events
 
 
+def free_server_name() -> str:
+    """A server name from a small fixed pool that no live jackd is using.
+
+    JACK's shared registry holds at most 8 servers and reclaims a dead server's entry
+    only when a server of the same name registers again, so fresh names per run (say,
+    with a pid in them) fill it up after a few crashed runs ("Too many servers already
+    active"); reused names never do.
+    """
+    for slot in range(SERVER_SLOTS):
+        name = f"kickgen-e2e-{slot}"
+        probe = subprocess.run(["jack_lsp"], env={**os.environ, "JACK_DEFAULT_SERVER": name,
+                                                  "JACK_NO_START_SERVER": "1"}, capture_output=True)
+        if probe.returncode != 0:
+            return name
+    raise RuntimeError(f"all {SERVER_SLOTS} kickgen-e2e JACK servers are busy")
+
+
 class JackSession:
     def __init__(self, workdir: Path, *, bridge_args: list[str] = (), bpm: float = 120.0) -> None:
         self.workdir = workdir
-        self.env = {**os.environ, "JACK_DEFAULT_SERVER": f"kickgen-{os.getpid()}-{time.monotonic_ns() % 10**6}",
-                    "JACK_NO_START_SERVER": "1"}
+        self.env = {**os.environ, "JACK_DEFAULT_SERVER": free_server_name(), "JACK_NO_START_SERVER": "1"}
         self.bridge_args, self.bpm = list(bridge_args), bpm
         self.running: list[subprocess.Popen] = []
         self.log = workdir / "bridge.log"
@@ -74,20 +91,29 @@ class JackSession:
 
     def __enter__(self) -> Self:
         try:
-            self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-t", "10000", "-d", "dummy",
+            # The default client timeout: with a long one (-t 10000) a client that misses a
+            # cycle stalls the dummy driver for good ("Driver is not running").
+            self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
                          "-r", str(RATE), "-p", "128"],
                         stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
             if not wait_for(lambda: bool(self.ports())):
                 raise RuntimeError("jackd did not start")
-            self._start(["jack_midi_dump", "-a", "dump"], stdout=self.dump.open("w"), stderr=subprocess.DEVNULL)
+            # One client at a time, each started once the one before has said it is ready
+            # (not by polling jack_lsp: every probe is a client joining the graph). A
+            # Python client's start-up (imports, model loading) competing with the graph
+            # on two cores is what makes the dummy driver's cycles overrun.
             self.bridge = self._start([sys.executable, "-m", "kickgen.bridge.cli", "--api", "jack", "--quiet",
                                        "--log", str(self.log), *self.bridge_args],
                                       stderr=(self.workdir / "bridge.err").open("w"))
-            self._start([sys.executable, str(HERE / "jack_player.py")], stdout=subprocess.DEVNULL)
+            self._await_line(self.workdir / "bridge.err", "listening on")
+            player_out = self.workdir / "player.out"
+            self._start([sys.executable, str(HERE / "jack_player.py")], stdout=player_out.open("w"))
+            self._await_line(player_out, "ready")
+            self._start(["jack_midi_dump", "-a", "dump"], stdout=self.dump.open("w"), stderr=subprocess.DEVNULL)
             self._start(["jack_midi_clock", "-b", f"{self.bpm:g}"], stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL)
             needed = {s for pair in WIRING for s in pair}
-            if not wait_for(lambda: all(self.port(s) for s in needed), timeout_s=60):
+            if not wait_for(lambda: all(self.port(s) for s in needed), timeout_s=60, interval_s=0.5):
                 raise RuntimeError(f"ports missing: {self.ports()}; bridge: {self.bridge_error()}")
             for source, target in WIRING:
                 subprocess.run(["jack_connect", self.port(source), self.port(target)], env=self.env, check=True)
@@ -95,6 +121,10 @@ class JackSession:
         except BaseException:
             self.stop_all()
             raise
+
+    def _await_line(self, path: Path, text: str) -> None:
+        if not wait_for(lambda: path.exists() and text in path.read_text(), timeout_s=60):
+            raise RuntimeError(f"{path.name} never said {text!r}; bridge: {self.bridge_error()}")
 
     def bridge_error(self) -> str:
         return (self.workdir / "bridge.err").read_text() if (self.workdir / "bridge.err").exists() else ""
@@ -125,13 +155,17 @@ class JackSession:
         """Kick arrival positions (clock ticks from Start, from the recorder's frames),
         the bridge's target positions (from its log), and all recorded events.
 
-        Positions come from frames: (frame - first tick's frame) / the median tick
-        interval, so that a clock message the recorder drops in an xrun shifts nothing."""
+        A kick's position is interpolated between the frames of the clock ticks around
+        it, each tick numbered by its distance from the first in median tick intervals:
+        so a cycle the dummy driver drops (its frame count then falls behind the wall
+        clock that the bridge schedules by) moves nothing after it, and neither does a
+        clock message lost in an xrun."""
         events = parse_dump(self.dump.read_text())
         start = next(frame for frame, message in events if message == (0xFA,))
         clocks = np.array([f for f, m in events if m == (0xF8,) and f >= start], float)
         kicks = np.array([f for f, m in events if m[:2] == (0x99, 36) and m[2] > 0], float)
-        positions = (kicks - clocks[0]) / np.median(np.diff(clocks))
+        tick_numbers = np.round((clocks - clocks[0]) / np.median(np.diff(clocks)))
+        positions = np.interp(kicks, clocks, tick_numbers, left=-1.0, right=np.inf)
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
 

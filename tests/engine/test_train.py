@@ -10,7 +10,15 @@ import torch
 from kickgen.engine.errors import CheckpointError
 from kickgen.engine.model import TINY_CONFIG
 from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import CHECKPOINT_NAME, TrainConfig, load_model, read_checkpoint, train
+from kickgen.engine.train import (
+    CHECKPOINT_NAME,
+    TrainConfig,
+    clipped_step,
+    learning_rate_scale,
+    load_model,
+    read_checkpoint,
+    train,
+)
 
 SONGS = [s.signals for s in generate_songs(6, seed=3)]
 CONFIG = TrainConfig(epochs=2, batch_size=8, chunk_frames=512, crops_per_epoch=16, seed=7)
@@ -83,3 +91,23 @@ def test_ddp_two_gloo_processes_keep_identical_weights(tmp_path):
     initial = run(tmp_path / "init", config=TrainConfig(**{**CONFIG.to_json(), "epochs": 0, "seed": 5}))
     assert not same_weights(rank0["model"], initial.model.state_dict())
     assert read_checkpoint(tmp_path / CHECKPOINT_NAME)["epochs_done"] == 1
+
+
+def test_learning_rates_follow_a_cosine_to_the_final_fraction(tmp_path):
+    config = TrainConfig(**{**CONFIG.to_json(), "epochs": 3, "final_lr_fraction": 0.1, "learning_rate": 2e-3})
+    scales = [learning_rate_scale(e, config) for e in range(3)]
+    assert scales == pytest.approx([1.0, 0.55, 0.1])
+    state = run(tmp_path, config=config)
+    assert [h["learning_rate"] for h in state.history] == pytest.approx([2e-3, 1.1e-3, 2e-4])
+    assert state.critic_optimizer.param_groups[0]["lr"] == pytest.approx(config.critic_learning_rate * 0.1)
+    assert all(h["grad_norm"] > 0 and h["critic_grad_norm"] > 0 for h in state.history)
+
+
+def test_a_clipped_step_scales_the_gradient_down_and_reports_its_norm():
+    layer = torch.nn.Linear(4, 1, bias=False)
+    layer.weight.grad = torch.full((1, 4), 10.0)  # norm 20
+    optimizer = torch.optim.SGD(layer.parameters(), lr=1.0)
+    before = layer.weight.detach().clone()
+    assert clipped_step(optimizer, layer, 2.0) == pytest.approx(20.0)
+    assert layer.weight.grad.norm().item() == pytest.approx(2.0)
+    assert torch.allclose(before - layer.weight.detach(), torch.full((1, 4), 1.0))
