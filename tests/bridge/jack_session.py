@@ -156,15 +156,17 @@ class JackSession:
         the bridge's target positions (from its log), and all recorded events.
 
         A kick's position is interpolated between the frames of the clock ticks around
-        it, each tick numbered by its distance from the first in median tick intervals:
-        so a cycle the dummy driver drops (its frame count then falls behind the wall
-        clock that the bridge schedules by) moves nothing after it, and neither does a
-        clock message lost in an xrun."""
+        it, so that the recorder's frame count need not keep pace with the wall clock
+        that the bridge schedules by (the dummy driver's falls behind in an xrun)."""
         events = parse_dump(self.dump.read_text())
         start = next(frame for frame, message in events if message == (0xFA,))
         clocks = np.array([f for f, m in events if m == (0xF8,) and f >= start], float)
         kicks = np.array([f for f, m in events if m[:2] == (0x99, 36) and m[2] > 0], float)
-        tick_numbers = np.round((clocks - clocks[0]) / np.median(np.diff(clocks)))
+        # each interval counts its ticks (two where the recorder lost one); numbering by
+        # (frame - first frame) / median interval instead would drift, since the true
+        # interval is fractional (459.375 frames at 240 bpm) and the median is not
+        steps = np.maximum(1, np.round(np.diff(clocks) / np.median(np.diff(clocks))))
+        tick_numbers = np.concatenate([[0.0], np.cumsum(steps)])
         positions = np.interp(kicks, clocks, tick_numbers, left=-1.0, right=np.inf)
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
