@@ -167,7 +167,12 @@ class JackSession:
         # interval is fractional (459.375 frames at 240 bpm) and the median is not
         steps = np.maximum(1, np.round(np.diff(clocks) / np.median(np.diff(clocks))))
         tick_numbers = np.concatenate([[0.0], np.cumsum(steps)])
-        positions = np.interp(kicks, clocks, tick_numbers, left=-1.0, right=np.inf)
+        interval = np.median(np.diff(clocks))
+        positions = np.interp(kicks, clocks, tick_numbers)
+        outside = (kicks < clocks[0]) | (kicks > clocks[-1])  # before the first or after the last tick
+        anchor_frame = np.where(kicks < clocks[0], clocks[0], clocks[-1])
+        anchor_tick = np.where(kicks < clocks[0], 0.0, tick_numbers[-1])
+        positions[outside] = (anchor_tick + (kicks - anchor_frame) / interval)[outside]
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
 
