@@ -48,10 +48,14 @@ def _read(results: Path, name: str) -> dict | list | None:
 
 
 def training_summary(history: list[dict]) -> dict:
+    """Epochs, wall time, recent speed, the last epoch's losses and the exported epoch
+    (`make model` exports best.pt: the epoch of lowest training L_mse)."""
     last = history[-1]
+    best = min(history, key=lambda h: h["mse"])
     return {"epochs": last["epoch"], "hours": round(sum(h["seconds"] for h in history) / 3600, 2),
             "frames_per_s": round(sum(h["frames_per_s"] for h in history[-5:]) / min(5, len(history))),
-            "last_epoch": {k: round(last[k], 4) for k in ("mse", "const", "std", "adv", "gp")}}
+            "last_epoch": {k: round(last[k], 4) for k in ("mse", "const", "std", "adv", "gp")},
+            "exported_epoch": best["epoch"], "exported_mse": round(best["mse"], 4)}
 
 
 def record_in_bundle(bundle_dir: Path, results: Path) -> dict:
@@ -110,7 +114,9 @@ def write_report(results: Path, out: Path) -> None:
         lines += ["## Training", "",
                   f"Full-size model (DESIGN §3), {t['epochs']} epochs in {t['hours']} h on this 2-core CPU "
                   f"({t['frames_per_s']} frames/s over the last epochs). Last epoch: "
-                  + ", ".join(f"{k} {v}" for k, v in t["last_epoch"].items()) + ".", "",
+                  + ", ".join(f"{k} {v}" for k, v in t["last_epoch"].items())
+                  + f". The bundle holds epoch {t['exported_epoch']}, the lowest training mse "
+                  f"({t['exported_mse']}).", "",
                   "![training losses](results/losses.png)", ""]
     for domain in DOMAINS:
         document = _read(results, f"eval-{domain}.json")

@@ -150,12 +150,12 @@ def test_eval_json_and_report(corpus, features, bundle_dir, tmp_path):
     for png in ("tempo-midi.png", "sampling-midi.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "history.json").write_text(json.dumps(
-        [{"epoch": 1, "seconds": 10.0, "frames_per_s": 100.0, "mse": 1.0, "const": 0.1, "std": 0.5, "adv": 0.2,
-          "gp": 0.01}]))
+        [{"epoch": e, "seconds": 10.0, "frames_per_s": 100.0, "mse": mse, "const": 0.1, "std": 0.5, "adv": 0.2,
+          "gp": 0.01} for e, mse in ((1, 0.5), (2, 1.0))]))
     write_report(tmp_path, tmp_path / "results.md")
     report = (tmp_path / "results.md").read_text()
     assert "| ground-truth codes |" in report and "Tempo invariance over 1 songs" in report
-    assert "1 epochs" in report
+    assert "2 epochs" in report and "The bundle holds epoch 1, the lowest training mse (0.5)" in report
 
 
 def test_audio_domain_eval_uses_cached_features(corpus, features, bundle_dir, tmp_path):
