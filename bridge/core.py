@@ -96,6 +96,8 @@ class BridgeCore:
         self.missed_deadlines = 0
         self.current_bar = -1
         self.last_sent_position = 0.0  # of the last kick sent, for timing measurements
+        self.prepared: dict[int, list[Kick]] = {}  # bars generated while stopped (current serial)
+        self._prepare(0.0)
 
     # --- what the status line shows -----------------------------------------------------
     @property
@@ -128,15 +130,18 @@ class BridgeCore:
         if status in (START, CONTINUE):
             out = self._silence(t)
             self.clock.start() if status == START else self.clock.resume()
-            self._jumped()
+            self._jumped(t)
             return out
         if status == STOP:
             self.clock.stop()
-            return self._silence(t)
+            out = self._silence(t)
+            self._prepare(t)
+            return out
         if status == SONG_POSITION:
             out = self._silence(t)
             self.clock.song_position(message[1] | (message[2] << 7))
-            self._jumped()
+            self._jumped(t)
+            self._prepare(t)
             return out
         kind, channel = status & 0xF0, (status & 0x0F) + 1
         if channel == self.settings.controls.channel:
@@ -194,16 +199,35 @@ class BridgeCore:
         self.pending = [p for p in self.pending
                         if p.order == 0 or p.position < (keep + 1) * self.settings.meter.ticks_per_bar]
         heapq.heapify(self.pending)
+        self._prepare(self.last_time_s)
 
     # --- clock and bars -----------------------------------------------------------------
-    def _jumped(self) -> None:
-        """Start, continue or a song position: the next clock tick lands elsewhere."""
+    def _jumped(self, t: float) -> None:
+        """Start, continue or a song position: the next clock tick lands elsewhere. The
+        bar it lands in is scheduled from what was prepared while stopped, or else
+        requested now, before that tick comes."""
+        ready, self.prepared = self.prepared, {}
         self.serial += 1
         self.memory.finish_bar()
         self.committed.clear()
         self.requested.clear()
         self.pending.clear()
         self.current_bar = -1
+        bar = self.clock.position // self.settings.meter.ticks_per_bar
+        if bar in ready:
+            self.requested.add(bar)
+            self._schedule(bar, ready[bar], now=float(self.clock.position))
+        else:
+            self._request(bar, t)
+
+    def _prepare(self, t: float) -> None:
+        """While stopped, have the bars ready that a Start (bar 0) or a Continue (the
+        bar of the song position) lands in, so that their first kicks are not missed."""
+        if self.clock.playing:
+            return
+        self.prepared = {}
+        for bar in sorted({0, self.clock.position // self.settings.meter.ticks_per_bar}):
+            self._request(bar, t, prepared=True)
 
     def _clock(self, t: float) -> list[Sent]:
         position = self.clock.clock(t)
@@ -223,8 +247,8 @@ class BridgeCore:
             self._request(bar + 1, t)
         return []
 
-    def _request(self, bar: int, t: float) -> None:
-        if bar in self.requested:
+    def _request(self, bar: int, t: float, *, prepared: bool = False) -> None:
+        if not prepared and bar in self.requested:
             return
         s = self.settings
         first = bar - (s.window_bars - 1 - s.bars_after)
@@ -233,32 +257,42 @@ class BridgeCore:
         for b in range(first, bar + s.bars_after + 1):
             up_to = now - b * s.meter.ticks_per_bar if b == self.memory.current_bar else None
             notes.append(tuple(self.memory.notes(b, up_to_tick=up_to)))
-        self.requested.add(bar)
+        if not prepared:
+            self.requested.add(bar)
         self.requests.append(GenerationRequest(bar, first, tuple(notes), self.clock.period_s, s.meter,
-                                               self.style, self.serial))
+                                               self.style, self.serial, prepared))
 
     def take_requests(self) -> list[GenerationRequest]:
         requests, self.requests = self.requests, []
         return requests
 
     def commit(self, request: GenerationRequest, kicks: list[Kick], time_s: float) -> list[Sent]:
-        """The generated kicks of `request.bar`; those whose time has passed are missed."""
+        """The generated kicks of `request.bar`; those whose time has passed are missed.
+        A prepared bar (asked while stopped) is kept until a Start or Continue lands in it."""
         if request.serial != self.serial:
             return []
-        bar_start = request.bar * self.settings.meter.ticks_per_bar
-        self.committed[request.bar] = kicks
+        if request.prepared:
+            self.prepared[request.bar] = kicks
+            return []
         now = self.clock.position_at(time_s)
+        self._schedule(request.bar, kicks, now=float(self.clock.position) if now is None else now)
+        return self.advance(time_s)
+
+    def _schedule(self, bar: int, kicks: list[Kick], *, now: float) -> None:
+        """Queue a bar's kicks (ticks from the bar start) with their note-offs; those
+        before position `now` are missed."""
+        bar_start = bar * self.settings.meter.ticks_per_bar
+        self.committed[bar] = kicks
         ordered = sorted(kicks)
         for i, (tick, velocity) in enumerate(ordered):
             position = bar_start + tick
-            if now is not None and position < now - 1e-9:
+            if position < now - 1e-9:
                 self.missed_deadlines += 1
                 continue
             gap = ordered[i + 1][0] - tick if i + 1 < len(ordered) else np.inf
             length = min(self.settings.note_length_ticks, max(gap * 0.5, 0.1))
             heapq.heappush(self.pending, Pending(position, 1, int(np.clip(round(velocity * 127), 1, 127))))
             heapq.heappush(self.pending, Pending(position + length, 0))
-        return self.advance(time_s)
 
     # --- output -------------------------------------------------------------------------
     def next_due(self) -> float | None:

@@ -47,6 +47,7 @@ class GenerationRequest:
     meter: Meter
     style: Style
     serial: int  # the core's style/jump counter when asked; stale answers are dropped
+    prepared: bool = False  # asked while stopped, for the bar a Start or Continue lands in
 
 
 @dataclass

@@ -73,6 +73,9 @@ def run(
     i, serial = 0, 0
     end = until_s if until_s is not None else (queue[-1].time_s + 1.0 if queue else 0.0)
     while True:
+        for request in core.take_requests():  # (the first pass takes those made while stopped)
+            serial += 1
+            heapq.heappush(answers, (core.last_time_s + delay_s, serial, request))
         candidates = [end]
         if i < len(queue):
             candidates.append(queue[i].time_s)
@@ -93,7 +96,4 @@ def run(
             i += 1
         else:
             sent += core.advance(t)
-        for request in core.take_requests():
-            serial += 1
-            heapq.heappush(answers, (core.last_time_s + delay_s, serial, request))
 

@@ -77,6 +77,16 @@ def test_clock_jitter_averages_out():
     assert len(error) == 24 and np.median(error) < 0.002 and error.max() < 0.004
 
 
+def test_bars_prepared_while_stopped_catch_the_first_tick_of_a_slow_generator():
+    core, timeline = core_for(), Timeline()
+    timeline.play(start_s=1.0, ticks=96 * 2, bpm=120)  # first tick 1 ms after Start, Stop after bar 2
+    timeline.play(start_s=6.0, ticks=96, bpm=120, start=CONTINUE, first_position=96 * 2)
+    sent = run(core, timeline, beat_kicks, delay_s=0.010)  # every generation takes 10 ms
+    times = [s.time_s for s in note_ons(sent)]
+    assert times[0] == pytest.approx(1.001) and times[8] == pytest.approx(6.001)  # bars 1 and 3, beat 1
+    assert len(times) >= 12 and core.missed_deadlines == 0  # (a 13th may go out on the Stop's downbeat)
+
+
 def test_clock_ticks_lost_on_the_way_do_not_shift_the_song():
     core, timeline = core_for(), Timeline()
     timeline.play(start_s=0.0, ticks=96 * 6, bpm=120)
