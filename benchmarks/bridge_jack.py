@@ -67,6 +67,7 @@ def main() -> None:
     bars = int(targets.max() // TICKS_PER_BAR) + 1 if len(targets) else 0
     nearest = targets[np.abs(positions[:, None] - targets[None, :]).argmin(axis=1)]
     error_ms = np.abs(positions - nearest) * tick_s * 1000
+    late = np.flatnonzero(error_ms > 3.0)  # over the goal: when in the run, in bars
     rss = np.array([r for _, r in samples])
     half = len(rss) // 2
     print(json.dumps({
@@ -78,7 +79,9 @@ def main() -> None:
         if exit_facts else None,
         "timing_error_ms": {"p50": round(float(np.percentile(error_ms, 50)), 3),
                             "p99": round(float(np.percentile(error_ms, 99)), 3),
-                            "max": round(float(error_ms.max()), 3)},
+                            "max": round(float(error_ms.max()), 3),
+                            "over_3ms": len(late),
+                            "over_3ms_bars": sorted({int(nearest[i] // TICKS_PER_BAR) for i in late})},
         "rss_mib": {"first": float(rss[0]), "last": float(rss[-1]), "max": float(rss.max()),
                     "mean_first_half": round(float(rss[:half].mean()), 1) if half else None,
                     "mean_second_half": round(float(rss[half:].mean()), 1)},
