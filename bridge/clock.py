@@ -12,8 +12,11 @@ TICKS_PER_QUARTER = 24
 TICKS_PER_SIXTEENTH = 6
 FIT_TICKS = 24  # clock ticks in the tempo fit: one beat, jitter averages out, ramps are followed
 DEFAULT_PERIOD_S = 60.0 / 120 / TICKS_PER_QUARTER
-LOST_TICK_MIN_GAP = 1.7  # a gap of at least this many tick periods may hold lost ticks
-MAX_LOST_TICKS = 2  # longer gaps are a paused clock, not lost messages
+# A gap of LOST_TICKS_GAP[0] up to LOST_TICKS_GAP[1] tick periods holds 1 or 2 lost ticks
+# (round(gap) - 1). Wide on purpose: under JACK at 240 bpm a tick period is 3.6 cycles of
+# 128 frames, so two periods arrive as 7 or 8 cycles (1.95 or 2.23 periods), more after
+# an overrun. A longer gap is a paused clock.
+LOST_TICKS_GAP = (1.6, 3.5)
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,12 @@ class ClockFollower:
 
     def _lost_ticks(self, time_s: float) -> int:
         """Ticks that never arrived before this one: a gap of about 2 or 3 periods in a
-        settled clock. A longer gap is the host pausing its clock, counted as nothing."""
+        settled clock (`LOST_TICKS_GAP`). A longer gap is the host pausing its clock."""
         if self.last_time_s is None or len(self.history) < FIT_TICKS // 2:
             return 0
         periods = (time_s - self.last_time_s) / self.period_s
-        missing = round(periods) - 1
-        if periods < LOST_TICK_MIN_GAP or missing > MAX_LOST_TICKS or abs(periods - round(periods)) > 0.3:
-            return 0
-        return missing
+        low, high = LOST_TICKS_GAP
+        return round(periods) - 1 if low <= periods < high else 0
 
     def _fit(self) -> None:
         if len(self.history) < 2:
