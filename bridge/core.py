@@ -213,6 +213,8 @@ class BridgeCore:
         self.requested.clear()
         self.pending.clear()
         self.current_bar = -1
+        if not self.clock.playing:  # a song position while stopped: `_prepare` follows
+            return
         bar = self.clock.position // self.settings.meter.ticks_per_bar
         if bar in ready:
             self.requested.add(bar)
