@@ -56,7 +56,7 @@ CORPUS ?= data/corpus
 FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
-TRAIN_EPOCHS ?= 32
+TRAIN_EPOCHS ?= 28
 TRAIN_SECONDS ?= 6000
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
