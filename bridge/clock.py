@@ -12,11 +12,8 @@ TICKS_PER_QUARTER = 24
 TICKS_PER_SIXTEENTH = 6
 FIT_TICKS = 24  # clock ticks in the tempo fit: one beat, jitter averages out, ramps are followed
 DEFAULT_PERIOD_S = 60.0 / 120 / TICKS_PER_QUARTER
-# A gap of LOST_TICKS_GAP[0] up to LOST_TICKS_GAP[1] tick periods holds 1 or 2 lost ticks
-# (round(gap) - 1). Wide on purpose: under JACK at 240 bpm a tick period is 3.6 cycles of
-# 128 frames, so two periods arrive as 7 or 8 cycles (1.95 or 2.23 periods), more after
-# an overrun. A longer gap is a paused clock.
-LOST_TICKS_GAP = (1.6, 3.5)
+LOST_TICK_TOLERANCE = 0.3  # periods: how close to the fitted line a tick after lost ones must be
+MAX_LOST_TICKS = 2  # more than that is a paused clock, not lost messages
 
 
 @dataclass(frozen=True)
@@ -97,13 +94,14 @@ class ClockFollower:
         return position
 
     def _lost_ticks(self, time_s: float) -> int:
-        """Ticks that never arrived before this one: a gap of about 2 or 3 periods in a
-        settled clock (`LOST_TICKS_GAP`). A longer gap is the host pausing its clock."""
-        if self.last_time_s is None or len(self.history) < FIT_TICKS // 2:
+        """Ticks that never arrived before this one: it lands on the fitted line one or
+        two periods after where it was due. A late tick off the line (a stalled driver)
+        counts as nothing; a stall of about a whole period cannot be told from a loss."""
+        if self.fitted_time_s is None or len(self.history) < FIT_TICKS // 2:
             return 0
-        periods = (time_s - self.last_time_s) / self.period_s
-        low, high = LOST_TICKS_GAP
-        return round(periods) - 1 if low <= periods < high else 0
+        late = (time_s - self.fitted_time_s) / self.period_s - 1  # periods after its due time
+        missing = round(late)
+        return missing if 1 <= missing <= MAX_LOST_TICKS and abs(late - missing) <= LOST_TICK_TOLERANCE else 0
 
     def _fit(self) -> None:
         if len(self.history) < 2:

@@ -4,7 +4,6 @@ offline render writes; without, it writes plausible kicks into the bars it hears
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from kickgen.bridge.clock import Meter
 from kickgen.bridge.core import BridgeCore, BridgeSettings
@@ -50,7 +49,6 @@ def test_with_the_whole_song_known_the_bridge_equals_the_render():
     assert onset_scores(offline.times_s, live, window_s=0.01).f_measure >= 0.98
 
 
-@pytest.mark.xfail(strict=True, reason="needs a shipped model that uses its codes (issue 5's continued training)")
 def test_without_context_the_bridge_writes_kicks_into_the_bars_it_hears():
     bundle = ModelBundle.default()
     code = np.random.default_rng(5).standard_normal(bundle.info.code_size).astype(np.float32)

