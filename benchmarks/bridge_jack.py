@@ -8,10 +8,9 @@ and jack_midi_dump recording the clock and the kicks (tests/bridge/jack_session.
 Timing error: each recorded kick's position, interpolated between the recorded clock
 ticks, against the position the bridge targeted (its --log), in ms at the clock's
 tempo: p50 / p99 of |error| (end to end: the bridge, rtmidi, the JACK graph and the
-recorder); next to it the bridge's own sender error, |sent - due| against the clock
-as it heard it (its log's exit line). Missed commit deadlines: kicks generated after their time,
-as the bridge counts them (its log's exit line). Memory: the bridge's VmRSS read from
-/proc every 10 s.
+recorder). From the exit line of the bridge's log: its own sender error, |sent - due|
+against the clock as it heard it, and its missed commit deadlines (kicks generated
+after their time). Memory: the bridge's VmRSS read from /proc every 10 s.
 
 Prints one JSON object. From the repository root:
 
@@ -63,7 +62,8 @@ def main() -> None:
         positions, targets, events = session.kick_timing()
         tick_s = session.tick_seconds(events)
         exit_lines = [line for line in session.log.read_text().splitlines() if line.startswith("# exit:")]
-    exit_facts = dict(zip(*[iter(exit_lines[-1].split()[2:])] * 2)) if exit_lines else {}
+    words = exit_lines[-1].split()[2:] if exit_lines else []  # "# exit: name value name value ..."
+    exit_facts = dict(zip(words[::2], words[1::2]))
     bars = int(targets.max() // TICKS_PER_BAR) + 1 if len(targets) else 0
     nearest = targets[np.abs(positions[:, None] - targets[None, :]).argmin(axis=1)]
     error_ms = np.abs(positions - nearest) * tick_s * 1000

@@ -1,7 +1,8 @@
 """A minimal clock-following player for the JACK test: it listens to MIDI clock on
 "player in" and plays a snare on beats 2 and 4 (channel 10) and a bass line (channel 2,
-GM fingered bass) on "player out", as a DAW's sequencer would. Runs until killed. It polls its input, so
-that no Python runs inside JACK's process cycle (see kickgen.bridge.ports)."""
+GM fingered bass) on "player out", as a DAW's sequencer would. Runs until killed. It
+polls its input, so that no Python runs inside JACK's process cycle (see
+kickgen.bridge.ports)."""
 
 import signal
 import sys

@@ -165,14 +165,12 @@ class JackSession:
         # each interval counts its ticks (two where the recorder lost one); numbering by
         # (frame - first frame) / median interval instead would drift, since the true
         # interval is fractional (459.375 frames at 240 bpm) and the median is not
-        steps = np.maximum(1, np.round(np.diff(clocks) / np.median(np.diff(clocks))))
-        tick_numbers = np.concatenate([[0.0], np.cumsum(steps)])
         interval = np.median(np.diff(clocks))
+        tick_numbers = np.concatenate([[0.0], np.cumsum(np.maximum(1, np.round(np.diff(clocks) / interval)))])
         positions = np.interp(kicks, clocks, tick_numbers)
-        outside = (kicks < clocks[0]) | (kicks > clocks[-1])  # before the first or after the last tick
-        anchor_frame = np.where(kicks < clocks[0], clocks[0], clocks[-1])
-        anchor_tick = np.where(kicks < clocks[0], 0.0, tick_numbers[-1])
-        positions[outside] = (anchor_tick + (kicks - anchor_frame) / interval)[outside]
+        before, after = kicks < clocks[0], kicks > clocks[-1]  # placed by the interval from the end tick
+        positions[before] = (kicks[before] - clocks[0]) / interval
+        positions[after] = tick_numbers[-1] + (kicks[after] - clocks[-1]) / interval
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
 
