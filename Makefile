@@ -56,7 +56,7 @@ CORPUS ?= data/corpus
 FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
-TRAIN_EPOCHS ?= 28
+TRAIN_EPOCHS ?= 28 62  # two cosine cycles: decay over epochs 1-28, then a warm restart (resumed) decaying to 62
 TRAIN_SECONDS ?= 6000
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
@@ -71,8 +71,11 @@ corpus: $(STAMP) system-deps
 	$(KICKGEN) corpus features --in $(CORPUS) --out $(FEATURES) --jobs 2
 
 model: $(STAMP)
-	$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
-		--epochs $(TRAIN_EPOCHS) --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(if $(wildcard $(RUN)/checkpoint.pt),--resume,)
+	for epochs in $(TRAIN_EPOCHS); do \
+		$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
+			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) \
+			$$(test -f $(RUN)/checkpoint.pt && echo --resume) || exit 1; \
+	done
 	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out models/default --force
 	$(MAKE) report
 

@@ -236,7 +236,9 @@ def restore_state(path: Path, requested: TrainConfig, device: torch.device) -> t
 
 def learning_rate_scale(epoch: int, config: TrainConfig) -> float:
     """The cosine schedule's factor for 0-based `epoch`: 1 at the first epoch, falling
-    to `final_lr_fraction` at the last one of `config.epochs`."""
+    to `final_lr_fraction` at the last one of `config.epochs`. Resuming a finished run
+    with more epochs stretches the curve: the rate jumps back up (a warm restart) and
+    decays again over the new epochs."""
     progress = epoch / max(1, config.epochs - 1)
     return config.final_lr_fraction + (1 - config.final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 

@@ -103,6 +103,14 @@ def test_learning_rates_follow_a_cosine_to_the_final_fraction(tmp_path):
     assert all(h["grad_norm"] > 0 and h["critic_grad_norm"] > 0 for h in state.history)
 
 
+def test_resuming_a_finished_run_with_more_epochs_restarts_the_cosine(tmp_path):
+    config = TrainConfig(**{**CONFIG.to_json(), "final_lr_fraction": 0.1, "learning_rate": 2e-3})
+    run(tmp_path, config=config)
+    state = run(tmp_path, config=TrainConfig(**{**config.to_json(), "epochs": 4}), resume=True)
+    # epochs 1-2 decayed to 0.1; epoch 3 of 4 sits at 0.1 + 0.45 (1 + cos 2π/3) = 0.325
+    assert [h["learning_rate"] for h in state.history] == pytest.approx([2e-3, 2e-4, 6.5e-4, 2e-4])
+
+
 def test_a_clipped_step_scales_the_gradient_down_and_reports_its_norm():
     layer = torch.nn.Linear(4, 1, bias=False)
     layer.weight.grad = torch.full((1, 4), 10.0)  # norm 20
