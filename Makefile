@@ -56,7 +56,7 @@ CORPUS ?= data/corpus
 FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
-TRAIN_EPOCHS ?= 28 62  # two cosine cycles: decay over epochs 1-28, then a warm restart (resumed) decaying to 62
+TRAIN_EPOCHS ?= 28 72  # two cosine cycles: decay over epochs 1-28, then a warm restart (resumed) decaying to 72
 TRAIN_SECONDS ?= 6000
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
