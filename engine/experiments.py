@@ -44,7 +44,7 @@ def stretched(song: ReferenceSong, factor: float) -> SongSignals:
 
 
 def time_stretch(audio: np.ndarray, factor: float) -> np.ndarray:
-    """Mono audio (n,) at 44.1 kHz played `factor` times as fast; (round(n / factor),).
+    """Mono audio (n,) at 44.1 kHz played `factor` times as fast; about n / factor samples.
 
     Rubber Band's high-quality engine (pedalboard's default) lets events drift at some
     ratios and catches up only at the end: a click every 0.5 s stretched to 90 % sat

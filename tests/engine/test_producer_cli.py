@@ -100,6 +100,12 @@ def test_a_preset_saved_from_a_held_out_corpus_song_gives_back_most_of_its_kicks
     build_corpus(tmp_path / "corpus", n_songs=1, seed=0, jobs=1, only_styles=("yamaha/w-rock",), progress=False)
     (reference,) = (tmp_path / "corpus").glob("songs/*/song.mid")
     assert preset_round_trip_f(reference, tmp_path) >= 0.7
+    shown = json.loads(kickgen("preset", "show", "demo groove", "--preset-dir", tmp_path).stdout)
+    assert shown["clustering"]["k"] >= 1 and len(shown["code"]) == 16
+    one_line_error(kickgen("preset", "save", "--from", reference, "--name", "demo groove", "--preset-dir", tmp_path),
+                   "already exists")
+    assert kickgen("preset", "delete", "demo groove", "--preset-dir", tmp_path).returncode == 0
+    assert not (tmp_path / "demo-groove.json").exists()
 
 
 @pytest.mark.xfail(strict=True, reason="issue 5: the shipped model gives F 0.55 on the example song: it plays "
