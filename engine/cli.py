@@ -62,6 +62,7 @@ def run_train(args: argparse.Namespace) -> None:
         standardization_weight=args.std_weight,
         max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
         final_lr_fraction=args.final_lr_fraction,
+        critic_warmup_steps=args.critic_warmup_steps,
         seed=args.seed,
         time_limit_s=args.time_limit_s,
     )
@@ -74,6 +75,7 @@ def run_train(args: argparse.Namespace) -> None:
         resume=args.resume,
         progress=not args.quiet,
         data_description=f"{len(songs)} feature files from {args.data.resolve().name}/",
+        init_from=args.init_from,
     )
     if state.history and Distributed.from_env().is_main:
         from kickgen.engine.plots import plot_history
@@ -200,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "full-size run the norms are about 20-100, so 25 trims the spikes")
     p.add_argument("--final-lr-fraction", type=float, default=1.0,
                    help="cosine decay of both learning rates to this fraction over --epochs (1: constant)")
+    p.add_argument("--init-from", type=Path, metavar="BUNDLE",
+                   help="start from a model bundle's weights (models/default: train the shipped model "
+                        "further); a resumed run keeps its own")
+    p.add_argument("--critic-warmup-steps", type=int, default=0,
+                   help="first steps in which only the critic learns (a fresh critic beside --init-from weights)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--model-config", type=Path, help="JSON file of ModelConfig fields (default: the paper's sizes)")

@@ -30,6 +30,8 @@ from tqdm import tqdm
 from kickgen.engine import losses
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.augment import random_warp_params, time_warp
+from kickgen.engine.bundle import BundleInfo, bundle_id
+from kickgen.engine.bundle_weights import load_cgae_from_bundle
 from kickgen.engine.errors import CheckpointError, TrainingSetupError
 from kickgen.engine.jsonable import from_json_object
 from kickgen.engine.model import CGAE, Critic, ModelConfig
@@ -61,6 +63,7 @@ class TrainConfig:
     standardization_weight: float = 1.0
     max_grad_norm: float | None = 25.0  # clip each optimizer's gradient norm; None: no clipping
     final_lr_fraction: float = 1.0  # cosine decay to this fraction of each rate by the last epoch
+    critic_warmup_steps: int = 0  # first steps of a run in which only the critic learns
     seed: int = 0
     time_limit_s: float | None = None
 
@@ -229,6 +232,7 @@ def restore_state(path: Path, requested: TrainConfig, device: torch.device) -> t
         state.critic_optimizer.load_state_dict(payload["critic_optimizer"])
         state.epochs_done = int(payload["epochs_done"])
         state.history = json.loads(payload["history"])
+        state.training = json.loads(payload.get("training", "{}"))
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(path, f"cannot be resumed ({exc})") from None
     return state, config
@@ -269,8 +273,11 @@ def train_step(
     y: torch.Tensor,
     config: TrainConfig,
     generator: torch.Generator,
+    *,
+    update_model: bool = True,
 ) -> dict[str, float]:
-    """One batch: a critic step on (code, noise), then a CGAE step. x (B,4,L), y (B,1,L).
+    """One batch: a critic step on (code, noise), then a CGAE step (unless not
+    `update_model`: a critic warm-up step). x (B,4,L), y (B,1,L).
 
     `model` and `critic` may be DDP wrappers; `raw_critic` is the bare critic, used in
     the CGAE step so that the critic's gradient sync runs only in its own step.
@@ -284,7 +291,8 @@ def train_step(
     x_in = F.dropout(x, config.input_dropout)
     x_warped = F.dropout(time_warp(x, shift, scale), config.input_dropout)
     y_warped = time_warp(y, shift, scale)
-    code, features, reconstruction = model(x_in, y, x_warped)
+    with torch.set_grad_enabled(update_model):  # a warm-up step needs no graph of the CGAE
+        code, features, reconstruction = model(x_in, y, x_warped)
 
     # Critic step: score noise high and codes low, with a gradient penalty on mixes.
     noise = torch.randn(code.shape, generator=generator).to(x.device)
@@ -311,9 +319,11 @@ def train_step(
     }
     total = (terms["mse"] + terms["const"] + config.standardization_weight * terms["std"]
              - config.adversarial_weight * adversarial)
-    state.optimizer.zero_grad(set_to_none=True)
-    total.backward()
-    model_norm = clipped_step(state.optimizer, model, config.max_grad_norm)
+    model_norm = 0.0
+    if update_model:
+        state.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        model_norm = clipped_step(state.optimizer, model, config.max_grad_norm)
     return {**{k: v.item() for k, v in {**terms, "adv": adversarial, "gp": penalty}.items()},
             "grad_norm": model_norm, "critic_grad_norm": critic_norm}
 
@@ -338,6 +348,7 @@ def train(
     resume: bool = False,
     progress: bool = True,
     data_description: str = "",
+    init_from: str | Path | None = None,
 ) -> TrainState:
     """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch
     (`checkpoint.pt`, to resume; `best.pt`, the epoch of lowest training L_mse, to export:
@@ -347,7 +358,9 @@ def train(
     `train_config.epochs` and `time_limit_s` apply (see `restore_state`). Under
     torchrun the processes split each batch and average gradients (DDP; gloo on CPU,
     NCCL on CUDA); only rank 0 writes. `data_description` says in the checkpoint (and
-    so in exported bundles) what the songs were.
+    so in exported bundles) what the songs were. `init_from`, a model bundle folder,
+    starts a new run from that bundle's CGAE weights (a fresh critic; see
+    `critic_warmup_steps`).
     """
     songs = [s for s in songs if s.kick is not None]
     if not songs:
@@ -362,6 +375,12 @@ def train(
         raise CheckpointError(checkpoint, "no checkpoint to resume from")
     else:
         state = new_state(model_config, train_config, torch_device)
+        if init_from is not None:
+            state.model.load_state_dict(load_cgae_from_bundle(init_from, model_config).state_dict())
+            state.training["init_from"] = {
+                "bundle_id": bundle_id(init_from),
+                "epochs": BundleInfo.read(Path(init_from)).training.get("epochs"),
+            }
     if train_config.batch_size % dist_info.world_size:
         raise TrainingSetupError(
             f"--batch {train_config.batch_size} does not split over {dist_info.world_size} processes"
@@ -377,7 +396,7 @@ def train(
         out_dir.mkdir(parents=True, exist_ok=True)
 
     total_frames = sum(s.n_frames for s in songs)
-    state.training = {"data": data_description, "songs": len(songs), "frames": total_frames}
+    state.training.update(data=data_description, songs=len(songs), frames=total_frames)
     crops = train_config.crops_per_epoch or max(train_config.batch_size, total_frames // train_config.chunk_frames)
     steps_per_epoch = math.ceil(crops / train_config.batch_size)
     local_batch = train_config.batch_size // dist_info.world_size
@@ -398,10 +417,12 @@ def train(
             disable=not (progress and dist_info.is_main),
             leave=False,
         )
-        for _ in bar:
+        for step in bar:
             x, y = sample_crops(songs, local_batch, chunk_frames=train_config.chunk_frames, rng=rng)
+            warming_up = epoch * steps_per_epoch + step < train_config.critic_warmup_steps
             terms = train_step(
-                model, critic, state.critic, state, x.to(torch_device), y.to(torch_device), train_config, generator
+                model, critic, state.critic, state, x.to(torch_device), y.to(torch_device), train_config, generator,
+                update_model=not warming_up,
             )
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v

@@ -1,5 +1,6 @@
 """The `kickgen` command: help, training from feature files, one-line errors with exit 2."""
 
+import importlib.resources
 import json
 import subprocess
 import sys
@@ -77,3 +78,22 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     result = kickgen("train", "--data", str(empty), "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "bad.npz: not a kickgen feature file" in result.stderr
+
+
+def test_a_bad_init_from_bundle_is_one_line_and_exit_2(tmp_path):
+    data = tmp_path / "features"
+    save_features(data / "song.npz", generate_songs(1, seed=0)[0].signals)
+    not_a_bundle = tmp_path / "not-a-bundle"
+    not_a_bundle.mkdir()
+    (not_a_bundle / "encoder.onnx").write_bytes(b"not onnx")
+    common = ["--data", str(data), "--out", str(tmp_path / "run"), "--batch", "2", "--quiet"]
+    result = kickgen("train", *common, "--init-from", str(not_a_bundle))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "encoder.onnx: not an ONNX graph" in result.stderr
+    # the shipped bundle is paper-size: a tiny model config does not fit it
+    tiny = tmp_path / "tiny.json"
+    tiny.write_text('{"conv_channels": [8, 8, 8, 8, 8, 8, 8, 8], "mapping_channels": [8, 4], "critic_channels": [8, 1]}')
+    shipped = importlib.resources.files("kickgen.models") / "default"
+    result = kickgen("train", *common, "--model-config", str(tiny), "--init-from", str(shipped))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "weights do not fit the model config" in result.stderr

@@ -11,11 +11,13 @@ import pytest
 import torch
 
 from kickgen.engine.bundle import BundleError, BundleInfo, bundle_id
+from kickgen.engine.bundle_weights import load_cgae_from_bundle
 from kickgen.engine.demo import quick_train
 from kickgen.engine.errors import OutputExistsError
+from kickgen.engine.model import TINY_CONFIG, ModelConfig
 from kickgen.engine.runtime import ModelBundle, ModelInputError
 from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import CHECKPOINT_NAME, load_model
+from kickgen.engine.train import CHECKPOINT_NAME, TrainConfig, load_model, read_checkpoint, train
 from kickgen.export import onnx_export
 from kickgen.export.onnx_export import ExportError, export_checkpoint
 
@@ -193,3 +195,32 @@ def test_bundles_ship_inside_packages(bundle_dir, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == bundle_id(bundle_dir)
+
+
+def test_a_bundle_gives_back_the_weights_it_was_exported_from(checkpoint, bundle_dir):
+    want = load_model(checkpoint).state_dict()
+    got = load_cgae_from_bundle(bundle_dir, TINY_CONFIG).state_dict()
+    assert got.keys() == want.keys()
+    assert max(float((got[k] - want[k]).abs().max()) for k in want) <= 1e-6
+
+
+def test_a_bundle_of_other_sizes_is_refused_naming_it(bundle_dir):
+    with pytest.raises(BundleError, match="do not fit the model config"):
+        load_cgae_from_bundle(bundle_dir, ModelConfig())
+
+
+def test_training_from_a_bundle_starts_at_its_weights_and_warms_the_critic_up(bundle_dir, tmp_path):
+    songs = [s.signals for s in generate_songs(4, seed=2)]
+    config = TrainConfig(epochs=1, batch_size=8, chunk_frames=512, crops_per_epoch=16, critic_warmup_steps=2)
+    state = train(songs, out_dir=tmp_path / "run", model_config=TINY_CONFIG, train_config=config, device="cpu",
+                  progress=False, init_from=bundle_dir)
+    start = load_cgae_from_bundle(bundle_dir, TINY_CONFIG).state_dict()
+    assert all(torch.equal(v, start[k]) for k, v in state.model.state_dict().items())  # 2 warm-up steps of 2
+    assert state.history[0]["critic_grad_norm"] > 0 and state.history[0]["grad_norm"] == 0
+    assert read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME) and state.training["init_from"] == {
+        "bundle_id": bundle_id(bundle_dir), "epochs": 3}
+    longer = TrainConfig(**{**config.to_json(), "epochs": 2})
+    resumed = train(songs, out_dir=tmp_path / "run", model_config=TINY_CONFIG, train_config=longer, device="cpu",
+                    progress=False, resume=True, init_from=bundle_dir)
+    assert resumed.training["init_from"]["bundle_id"] == bundle_id(bundle_dir)
+    assert any(not torch.equal(v, start[k]) for k, v in resumed.model.state_dict().items())
