@@ -59,8 +59,8 @@ RESULTS := docs/results
 TRAIN_EPOCHS ?= 28 72  # two cosine cycles: decay over epochs 1-28, then a warm restart (resumed) decaying to 72
 TRAIN_SECONDS ?= 6000
 FINETUNE_RUN ?= runs/finetune
-FINETUNE_FROM ?= $(RUN)/bundle
-FINETUNE_EPOCHS ?= 44
+FINETUNE_FROM ?= models/default
+FINETUNE_EPOCHS ?= 32
 FINETUNE_LR ?= 3e-4
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
@@ -80,25 +80,23 @@ model: $(STAMP)
 			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) \
 			$$(test -f $(RUN)/checkpoint.pt && echo --resume) || exit 1; \
 	done
-	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out $(RUN)/bundle --force
-	$(MAKE) finetune
+	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out models/default --force
+	$(MAKE) report
 
-# Stage 2: train stage 1's export further at a low rate (a fresh critic, warmed up
-# alone first, and fresh optimizer state), export its best epoch, write the report.
-# FINETUNE_FROM=models/default trains the shipped model further when its run is gone.
+# Trains a model bundle further (default: the shipped one; a clean clone has no runs/):
+# its CGAE weights, a fresh critic warmed up alone first, fresh optimizer state, a low
+# rate. Exports the best epoch to $(FINETUNE_RUN)/bundle; compare it with `kickgen eval
+# --model` before it replaces models/default (the session note of 2026-12-01 did).
 finetune: $(STAMP)
 	$(KICKGEN) train --data $(FEATURES)/train --out $(FINETUNE_RUN) --init-from $(FINETUNE_FROM) \
 		--critic-warmup-steps 100 --batch 32 --chunk-frames 1024 --epochs $(FINETUNE_EPOCHS) \
 		--lr $(FINETUNE_LR) --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) \
 		$$(test -f $(FINETUNE_RUN)/checkpoint.pt && echo --resume)
-	$(VENV)/bin/kickgen-export $(FINETUNE_RUN)/best.pt --out models/default --force
-	$(MAKE) report
+	$(VENV)/bin/kickgen-export $(FINETUNE_RUN)/best.pt --out $(FINETUNE_RUN)/bundle --force
 
 report: $(STAMP)
 	mkdir -p $(RESULTS)
-	# stage 1's history stays in the results when its run is not on this machine
-	if [ -f $(RUN)/history.json ]; then cp $(RUN)/history.json $(RESULTS)/history.json; fi
-	cp $(FINETUNE_RUN)/history.json $(RESULTS)/history-finetune.json
+	cp $(RUN)/losses.png $(RUN)/history.json $(RESULTS)/
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain midi --json $(RESULTS)/eval-midi.json \
 		--tempo-png $(RESULTS)/tempo-midi.png --sampling-png $(RESULTS)/sampling-midi.png --force
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain audio --features $(FEATURES) \

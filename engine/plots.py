@@ -3,7 +3,6 @@ the tempo and sampling studies."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +14,11 @@ LOSS_TERMS = ("mse", "const", "std", "adv", "gp")
 
 
 def plot_history(history: list[dict], path: str | Path) -> None:
-    """Per-epoch means of the loss terms, one panel each, written atomically to `path`.
-    Where records carry a `stage`, a dashed line marks where each later stage starts."""
+    """Per-epoch means of the loss terms, one panel each, written atomically to `path`."""
     epochs = [h["epoch"] for h in history]
-    stage_starts = [h["epoch"] for before, h in itertools.pairwise(history)
-                    if h.get("stage") != before.get("stage")]
     fig = Figure(figsize=(3.2 * len(LOSS_TERMS), 2.8), layout="tight")
     for ax, term in zip(fig.subplots(1, len(LOSS_TERMS), sharex=True), LOSS_TERMS):
         ax.plot(epochs, [h[term] for h in history], linewidth=1.2)
-        for start in stage_starts:
-            ax.axvline(start - 0.5, color="#888888", linewidth=0.8, linestyle="--")
         ax.set_title(term)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
