@@ -14,14 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
 from kickgen.engine.bundle import DECODER_FILE, ENCODER_FILE, BundleError
 from kickgen.engine.model import CGAE, SELU_SCALE, ModelConfig
-from kickgen.engine.runtime import session_options
+from kickgen.engine.runtime import ModelBundle
 
 PARITY_TOLERANCE = 1e-4
 PARITY_FRAMES = 2000
@@ -62,7 +61,9 @@ def cgae_state_from_bundle(directory: Path) -> dict[str, torch.Tensor]:
 
 
 def parity_error(model: CGAE, directory: Path) -> float:
-    """Max abs difference between `model` and the bundle's graphs on random inputs."""
+    """Max abs difference between `model` and the bundle's graphs (loaded and verified
+    by `ModelBundle`) on random inputs."""
+    bundle = ModelBundle.load(directory, threads=2)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, model.config.context_channels, PARITY_FRAMES)).astype(np.float32)
     y = rng.standard_normal((1, model.config.target_channels, PARITY_FRAMES)).astype(np.float32)
@@ -70,12 +71,8 @@ def parity_error(model: CGAE, directory: Path) -> float:
     with torch.no_grad():
         want_code = model.encode(torch.from_numpy(x), torch.from_numpy(y)).numpy()
         want_kick = model.decode(torch.from_numpy(x), torch.from_numpy(m)).numpy()
-    options = session_options(threads=2)
-    got_code = ort.InferenceSession(str(directory / ENCODER_FILE), options).run(
-        ["code"], {"context": x, "kick": y})[0]
-    got_kick = ort.InferenceSession(str(directory / DECODER_FILE), options).run(
-        ["kick"], {"context": x, "code": m})[0]
-    return max(float(np.abs(got_code - want_code).max()), float(np.abs(got_kick - want_kick).max()))
+    return max(float(np.abs(bundle.encode(x, y) - want_code).max()),
+               float(np.abs(bundle.decode(x, m) - want_kick).max()))
 
 
 def load_cgae_from_bundle(directory: str | Path, config: ModelConfig = ModelConfig()) -> CGAE:
