@@ -102,6 +102,8 @@ report: $(STAMP)
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain audio --features $(FEATURES) \
 		--json $(RESULTS)/eval-audio.json --tempo-png $(RESULTS)/tempo-audio.png \
 		--sampling-png $(RESULTS)/sampling-audio.png --force
+	$(KICKGEN) eval $(CORPUS) --split train --model models/default --domain midi \
+		--json $(RESULTS)/eval-midi-train.json --force
 	$(KICKGEN) corpus presets --in $(CORPUS) --out presets --model models/default --force
 	$(KICKGEN) corpus report --results $(RESULTS) --out docs/results.md --corpus $(CORPUS) --model models/default
 

@@ -1,5 +1,5 @@
-"""Pictures (PNG via matplotlib's Agg canvas; no display needed): training curves and
-the tempo and sampling studies."""
+"""Pictures (PNG via matplotlib's Agg canvas; no display needed): training curves, the
+tempo and sampling studies, and per-song scores against the looped-bar baseline."""
 
 from __future__ import annotations
 
@@ -76,6 +76,26 @@ def plot_sampling(study: dict, path: str | Path, *, bars: int = 4) -> None:
     plausible = f", plausible {study['plausible_share']:.0%}" if "plausible_share" in study else ""
     ax.set_title(f"{study['song']}: kicks of {len(study['picked'])} sampled codes "
                  f"(diversity 1−F {study['diversity_picked']:.2f}{plausible})")
+    _save(fig, path)
+
+
+def plot_song_scores(documents: dict[str, dict], path: str | Path) -> None:
+    """Per song, style transfer to self F against the looped-commonest-bar baseline's F,
+    one colour per `kickgen eval` document (keyed by its label); above the diagonal the
+    model beats the loop."""
+    fig = Figure(figsize=(5.2, 5), layout="tight")
+    ax = fig.subplots()
+    for (label, document), color in zip(documents.items(), ("#1f3b4d", "#c0392b", "#27ae60", "#8e44ad")):
+        songs = document["songs"]
+        ax.scatter([s["baselines"]["looped_bar"]["f"] for s in songs], [s["self_transfer"]["f"] for s in songs],
+                   s=12, alpha=0.6, color=color, label=f"{label} ({len(songs)} songs)")
+    ax.plot([0, 1], [0, 1], color="#888888", linewidth=0.8, linestyle="--")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("looped commonest bar F")
+    ax.set_ylabel("style transfer to self F")
+    ax.set_title("per song: the model's held style code vs. the song's own loop", fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
     _save(fig, path)
 
 

@@ -5,7 +5,9 @@ trained on and reached, both written from the JSON files of a results folder:
     history.json         per-epoch training losses (`kickgen train` writes it)
     eval-midi.json       `kickgen eval --json` in the MIDI domain
     eval-audio.json      the same in the audio domain
-    *.png                the figures the commands drew
+    eval-midi-train.json the MIDI domain on the training split (optional: the gap between
+                         it and validation is what generalisation costs)
+    *.png                the figures the commands drew; the report draws songs.png
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from pathlib import Path
 
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.bundle import INFO_FILE, BundleInfo
+from kickgen.engine.evaluation import METHODS
 from kickgen.engine.jsonable import read_json_file
+from kickgen.engine.plots import plot_song_scores
 
 DOMAINS = ("midi", "audio")
+TRAIN_EVAL = "eval-midi-train.json"
+WORST_STYLE_FILES = 10  # rows of the report's table of the style files the model does worst on
 GOALS = {"ground_truth": 0.90, "self_transfer": 0.75, "tempo": 0.80, "diversity": 0.30, "plausible": 0.90}
 
 
@@ -84,6 +90,56 @@ def record_in_bundle(bundle_dir: Path, results: Path) -> dict:
     return data
 
 
+def _song_f(song: dict, name: str) -> float:
+    return (song[name] if name in METHODS else song["baselines"][name])["f"]
+
+
+def by_style_file(document: dict) -> list[dict]:
+    """Per style file of a `kickgen eval` document: its family, songs and mean F of
+    ground-truth codes, style transfer to self and the looped bar; worst self-transfer first."""
+    groups: dict[str, list[dict]] = {}
+    for song in document["songs"]:
+        groups.setdefault(song.get("style", song["song"]), []).append(song)
+    rows = [{"style": style, "family": songs[0].get("family", ""), "songs": len(songs),
+             **{name: sum(_song_f(s, name) for s in songs) / len(songs)
+                for name in (*METHODS, "looped_bar")}}
+            for style, songs in groups.items()]
+    return sorted(rows, key=lambda row: row["self_transfer"])
+
+
+def _style_file_lines(document: dict) -> list[str]:
+    rows = by_style_file(document)
+    means = {name: sum(r[name] for r in rows) / len(rows) for name in (*METHODS, "looped_bar")}
+    lines = [(f"Mean F over the {len(rows)} style files, each counted once: ground-truth codes "
+              f"{means['ground_truth']:.3f}, style transfer to self {means['self_transfer']:.3f}, looped bar "
+              f"{means['looped_bar']:.3f}. The style files with the lowest style transfer to self:"), "",
+             "| style file | family | songs | ground-truth F | self-transfer F | looped-bar F |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['style']} | {r['family']} | {r['songs']} | {r['ground_truth']:.2f} | "
+              f"{r['self_transfer']:.2f} | {r['looped_bar']:.2f} |" for r in rows[:WORST_STYLE_FILES]]
+    return lines + [""]
+
+
+def _generalisation_lines(results: Path, documents: dict[str, dict]) -> list[str]:
+    """Training split against validation (MIDI), and the per-song figure."""
+    train = _read(results, TRAIN_EVAL)
+    if train:
+        documents = {**documents, "training, midi": train}
+    if not documents:
+        return []
+    plot_song_scores(documents, results / "songs.png")
+    lines = ["## Where the F goals are lost", ""]
+    if train and "validation, midi" in documents:
+        lines += ["The same model on the songs it was trained on and on validation songs (MIDI domain):", "",
+                  "| songs | ground-truth F | self-transfer F | looped-bar F |", "|---|---|---|---|"]
+        for label, document in (("training", train), ("validation", documents["validation, midi"])):
+            mean = document["mean"]
+            lines.append(f"| {label} ({document['n_songs']}) | {mean['ground_truth']['f']:.3f} | "
+                         f"{mean['self_transfer']['f']:.3f} | {mean['baselines']['looped_bar']['f']:.3f} |")
+        lines.append("")
+    return lines + ["![self-transfer F against the looped bar, per song](results/songs.png)", ""]
+
+
 def _score_row(name: str, s: dict) -> str:
     return f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f']:.3f} |"
 
@@ -118,10 +174,12 @@ def write_report(results: Path, out: Path) -> None:
                   + f". The bundle holds epoch {t['exported_epoch']}, the lowest training mse "
                   f"({t['exported_mse']}).", "",
                   "![training losses](results/losses.png)", ""]
+    validation: dict[str, dict] = {}
     for domain in DOMAINS:
         document = _read(results, f"eval-{domain}.json")
         if not document:
             continue
+        validation[f"validation, {domain}"] = document
         mean = document["mean"]
         lines += [f"## Validation, {domain} domain ({document['n_songs']} songs)", "",
                   "| method | P | R | F |", "|---|---|---|---|",
@@ -160,5 +218,7 @@ def write_report(results: Path, out: Path) -> None:
             f_sum[family] = f_sum.get(family, 0.0) + song["self_transfer"]["f"]
         lines += ["Style transfer to self by family: "
                   + ", ".join(f"{f} {f_sum[f] / n:.2f} ({n})" for f, n in families.most_common()) + ".", ""]
+        lines += _style_file_lines(document)
+    lines += _generalisation_lines(results, validation)
     with atomic_path(out, force=True) as tmp:
         tmp.write_text("\n".join(lines) + "\n")

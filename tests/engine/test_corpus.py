@@ -18,7 +18,7 @@ from kickgen.engine.features_io import feature_files, load_features
 from kickgen.engine.grooves import StyleFile, family_of, groove_role
 from kickgen.engine.midi_parts import extract_parts, read_parts_midi
 from kickgen.engine.preset_files import load_preset
-from kickgen.engine.report import write_report
+from kickgen.engine.report import by_style_file, write_report
 from kickgen.engine.runtime import ModelBundle
 from kickgen.engine.signals_audio import load_audio
 from kickgen.engine.train import CHECKPOINT_NAME
@@ -152,10 +152,27 @@ def test_eval_json_and_report(corpus, features, bundle_dir, tmp_path):
     (tmp_path / "history.json").write_text(json.dumps(
         [{"epoch": e, "seconds": 10.0, "frames_per_s": 100.0, "mse": mse, "const": 0.1, "std": 0.5, "adv": 0.2,
           "gp": 0.01} for e, mse in ((1, 0.5), (2, 1.0))]))
+    (tmp_path / "eval-midi-train.json").write_text((tmp_path / "eval-midi.json").read_text())
     write_report(tmp_path, tmp_path / "results.md")
     report = (tmp_path / "results.md").read_text()
     assert "| ground-truth codes |" in report and "Tempo invariance over 1 songs" in report
+    styles = {song["style"] for song in document["songs"]}
+    assert f"Mean F over the {len(styles)} style files" in report
+    assert all(f"| {style} |" in report for style in styles)
+    assert f"| training ({n_train}) |" in report and f"| validation ({n_train}) |" in report
+    assert (tmp_path / "songs.png").read_bytes()[:4] == b"\x89PNG"
     assert "2 epochs" in report and "The bundle holds epoch 1, the lowest training mse (0.5)" in report
+
+
+def test_style_files_are_averaged_over_their_songs_worst_first():
+    def song(style, gt, self_f, loop):
+        return {"song": style, "style": style, "family": "pop", "ground_truth": {"f": gt},
+                "self_transfer": {"f": self_f}, "baselines": {"looped_bar": {"f": loop}}}
+
+    rows = by_style_file({"songs": [song("a/x", 0.9, 0.8, 1.0), song("a/x", 0.7, 0.6, 0.8), song("b/y", 0.5, 0.4, 0.9)]})
+    assert [r["style"] for r in rows] == ["b/y", "a/x"] and rows[1]["songs"] == 2
+    assert rows[1]["ground_truth"] == pytest.approx(0.8) and rows[1]["self_transfer"] == pytest.approx(0.7)
+    assert rows[1]["looped_bar"] == pytest.approx(0.9)
 
 
 def test_audio_domain_eval_uses_cached_features(corpus, features, bundle_dir, tmp_path):
