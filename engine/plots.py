@@ -81,8 +81,8 @@ def plot_sampling(study: dict, path: str | Path, *, bars: int = 4) -> None:
 
 def plot_song_scores(documents: dict[str, dict], path: str | Path) -> None:
     """Per song, style transfer to self F against the looped-commonest-bar baseline's F,
-    one colour per `kickgen eval` document (keyed by its label); above the diagonal the
-    model beats the loop."""
+    one colour per `kickgen eval` document (keyed by its label, drawn in order); above
+    the diagonal the model beats the loop."""
     fig = Figure(figsize=(5.2, 5), layout="tight")
     ax = fig.subplots()
     for (label, document), color in zip(documents.items(), ("#1f3b4d", "#c0392b", "#27ae60", "#8e44ad")):

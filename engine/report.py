@@ -124,7 +124,7 @@ def _generalisation_lines(results: Path, documents: dict[str, dict]) -> list[str
     """Training split against validation (MIDI), and the per-song figure."""
     train = _read(results, TRAIN_EVAL)
     if train:
-        documents = {**documents, "training, midi": train}
+        documents = {"training, midi": train, **documents}  # drawn first, beneath validation
     if not documents:
         return []
     plot_song_scores(documents, results / "songs.png")
