@@ -21,6 +21,7 @@ import math
 import shutil
 import subprocess
 import tempfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -83,12 +84,14 @@ class SongPlan:
     key: str
     progression: str
     sections: tuple[tuple[str, int], ...]
+    mma_seed: int  # mma's humanization (random timing, velocity, skipped notes) is seeded with it
 
     def mma_source(self) -> str:
-        """The song as an mma script: one chord per bar, one `Groove` line per section."""
+        """The song as an mma script: one chord per bar, one `Groove` line per section.
+        `RndSeed` first: unseeded, mma would humanize every build of the song differently."""
         chords = PROGRESSIONS[self.progression]
         root = KEYS.index(self.key)
-        lines = [f"Tempo {self.tempo_bpm:g}", f"Use {self.style}"]
+        lines = [f"RndSeed {self.mma_seed}", f"Tempo {self.tempo_bpm:g}", f"Use {self.style}"]
         bar = 0
         for groove, bars in self.sections:
             lines.append(f"Groove {groove}")
@@ -168,8 +171,9 @@ def plan_song(
         sections.append((str(rng.choice(grooves["ending"])), 2))
     low, high = style.tempo_range_bpm
     low, high = max(low, TEMPO_LIMITS_BPM[0]), min(high, TEMPO_LIMITS_BPM[1])
+    song_id = f"{index:04d}-{style.name.replace('/', '-').lower()}"
     return SongPlan(
-        song_id=f"{index:04d}-{style.name.replace('/', '-').lower()}",
+        song_id=song_id,
         style=style.name,
         family=style.family,
         split=split,
@@ -178,6 +182,7 @@ def plan_song(
         key=str(rng.choice(KEYS)),
         progression=str(rng.choice(list(PROGRESSIONS))),
         sections=tuple(sections),
+        mma_seed=zlib.crc32(song_id.encode()),  # from the id, so that the other draws stay as they were
     )
 
 

@@ -133,7 +133,7 @@ def run_mma(source: str, midi_path: Path) -> None:
 def probe_groove(style: str, groove: str) -> GrooveProbe:
     """Render four bars of `groove` and count its kick, snare and bass notes (all zero,
     with the problem, when mma renders nothing)."""
-    source = f"Tempo 120\nUse {style}\nGroove {groove}\n" + "".join(f"{b} C\n" for b in range(1, 5))
+    source = f"RndSeed 1\nTempo 120\nUse {style}\nGroove {groove}\n" + "".join(f"{b} C\n" for b in range(1, 5))
     with tempfile.TemporaryDirectory() as tmp:
         raw, parts = Path(tmp) / "raw.mid", Path(tmp) / "parts.mid"
         try:

@@ -76,6 +76,13 @@ def test_a_second_build_reuses_every_song(corpus):
     assert before == {p: p.stat().st_mtime_ns for p in (corpus / "songs").rglob("*.flac")}
 
 
+def test_every_build_of_a_song_writes_the_same_midi(corpus, tmp_path):
+    build_corpus(tmp_path, n_songs=3, seed=0, jobs=2, only_styles=STYLES, progress=False)
+    songs = sorted((corpus / "songs").glob("*/song.mid"))
+    assert len(songs) == 3
+    assert all(song.read_bytes() == (tmp_path / "songs" / song.parent.name / "song.mid").read_bytes() for song in songs)
+
+
 def test_a_song_whose_plan_changed_is_built_again(tmp_path):
     first = build_corpus(tmp_path, n_songs=1, seed=0, jobs=1, only_styles=("casio/house",), progress=False)
     second = build_corpus(tmp_path, n_songs=1, seed=1, jobs=1, only_styles=("casio/house",), progress=False)
