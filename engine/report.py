@@ -94,12 +94,18 @@ def _song_f(song: dict, name: str) -> float:
     return (song[name] if name in METHODS else song["baselines"][name])["f"]
 
 
+def _songs_by(document: dict, group_of) -> dict[str, list[dict]]:
+    """The songs of a `kickgen eval` document grouped by `group_of(song)`, in order."""
+    groups: dict[str, list[dict]] = {}
+    for song in document["songs"]:
+        groups.setdefault(group_of(song), []).append(song)
+    return groups
+
+
 def by_style_file(document: dict) -> list[dict]:
     """Per style file of a `kickgen eval` document: its family, songs and mean F of
     ground-truth codes, style transfer to self and the looped bar; worst self-transfer first."""
-    groups: dict[str, list[dict]] = {}
-    for song in document["songs"]:
-        groups.setdefault(song.get("style", song["song"]), []).append(song)
+    groups = _songs_by(document, lambda song: song.get("style", song["song"]))
     rows = [{"style": style, "family": songs[0].get("family", ""), "songs": len(songs),
              **{name: sum(_song_f(s, name) for s in songs) / len(songs)
                 for name in (*METHODS, "looped_bar")}}
@@ -210,14 +216,10 @@ def write_report(results: Path, out: Path) -> None:
         for figure, caption in ((f"tempo-{domain}.png", "tempo invariance"), (f"sampling-{domain}.png", "sampling")):
             if (results / figure).exists():
                 lines += [f"![{caption}, {domain}](results/{figure})", ""]
-        families = Counter()
-        f_sum: dict[str, float] = {}
-        for song in document["songs"]:
-            family = song.get("family", "other")
-            families[family] += 1
-            f_sum[family] = f_sum.get(family, 0.0) + song["self_transfer"]["f"]
+        families = sorted(_songs_by(document, lambda song: song.get("family", "other")).items(), key=lambda item: -len(item[1]))
         lines += ["Style transfer to self by family: "
-                  + ", ".join(f"{f} {f_sum[f] / n:.2f} ({n})" for f, n in families.most_common()) + ".", ""]
+                  + ", ".join(f"{family} {sum(_song_f(s, 'self_transfer') for s in songs) / len(songs):.2f} "
+                              f"({len(songs)})" for family, songs in families) + ".", ""]
         lines += _style_file_lines(document)
     lines += _generalisation_lines(results, validation)
     with atomic_path(out, force=True) as tmp:
