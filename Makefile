@@ -96,7 +96,8 @@ finetune: $(STAMP)
 
 report: $(STAMP)
 	mkdir -p $(RESULTS)
-	cp $(RUN)/losses.png $(RUN)/history.json $(RESULTS)/
+	# the training run's curves, when this checkout trained the model (a clone keeps the committed ones)
+	test ! -f $(RUN)/history.json || cp $(RUN)/losses.png $(RUN)/history.json $(RESULTS)/
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain midi --json $(RESULTS)/eval-midi.json \
 		--tempo-png $(RESULTS)/tempo-midi.png --sampling-png $(RESULTS)/sampling-midi.png --force
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain audio --features $(FEATURES) \
