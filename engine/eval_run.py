@@ -48,7 +48,7 @@ def load_song(job: EvalJob) -> ReferenceSong:
     if cached is None:
         return load_reference(job.path, domain="audio", meta=job.meta)
     bass_s = pick_peaks(cached.context[CONTEXT_CHANNELS.index("bass")], fps=cached.fps).times_s
-    return ReferenceSong(song.name, "audio", song.path, cached, song.notes, bass_s, job.meta)
+    return ReferenceSong(song.name, "audio", song.path, cached, song.notes, bass_s, job.meta, song.score_beats_s)
 
 
 def run_job(job: EvalJob) -> dict:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from kickgen.engine.metrical import pooled, recall_by_position
 from kickgen.engine.metrics import OnsetScores, mean_scores, onset_scores
 from kickgen.engine.peaks import DEFAULT_THRESHOLD, pick_peaks
 from kickgen.engine.runtime import ModelBundle
@@ -66,7 +67,8 @@ def style_of(bundle: ModelBundle, song: ReferenceSong) -> tuple[np.ndarray, Styl
 
 
 def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float = DEFAULT_THRESHOLD) -> dict:
-    """Scores of one song: ground-truth codes, style transfer to self, the baselines."""
+    """Scores of one song: ground-truth codes, style transfer to self, the baselines;
+    and for both methods, the kicks found by their position in the beat."""
     context, fps = song.signals.context, song.signals.fps
     code, style = style_of(bundle, song)
     curves = {
@@ -79,6 +81,8 @@ def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float 
         result[name] = asdict_scores(onset_scores(song.kick_s, times))
     result["baselines"] = {name: asdict_scores(onset_scores(song.kick_s, times))
                            for name, times in baseline_onsets(song).items()}
+    result["by_position"] = {name: recall_by_position(song.kick_s, times, song.score_beats_s)
+                             for name, times in estimated.items()}
     result["style_code"] = {"k": style.k, "davies_bouldin": round(style.davies_bouldin, 4),
                             "share": round(style.share, 4)}
     return result
@@ -94,12 +98,14 @@ def _mean(entries: list[dict[str, float]]) -> dict[str, float]:
 
 
 def summarize(results: list[dict]) -> dict:
-    """The eval JSON: `songs` (rounded) and `mean` {ground_truth, self_transfer, baselines}."""
+    """The eval JSON: `songs` (rounded), `mean` {ground_truth, self_transfer, baselines}
+    and `by_position` {method: {position: kicks, found, share, recall}}, pooled over songs."""
     mean = {name: _mean([r[name] for r in results]) for name in METHODS}
     mean["baselines"] = {name: _mean([r["baselines"][name] for r in results]) for name in BASELINES}
+    by_position = {name: pooled([r["by_position"][name] for r in results]) for name in METHODS}
     songs = []
     for r in results:
         rounded = {**r, **{name: scores_json(OnsetScores(**r[name])) for name in METHODS}}
         rounded["baselines"] = {name: scores_json(OnsetScores(**s)) for name, s in r["baselines"].items()}
         songs.append(rounded)
-    return {"songs": songs, "mean": mean, "n_songs": len(results)}
+    return {"songs": songs, "mean": mean, "by_position": by_position, "n_songs": len(results)}

@@ -20,6 +20,7 @@ from kickgen.engine.atomic import atomic_path
 from kickgen.engine.bundle import INFO_FILE, BundleInfo
 from kickgen.engine.evaluation import METHODS
 from kickgen.engine.jsonable import read_json_file
+from kickgen.engine.metrical import POSITION_LABELS, POSITIONS
 from kickgen.engine.plots import plot_song_scores
 
 DOMAINS = ("midi", "audio")
@@ -143,7 +144,28 @@ def _generalisation_lines(results: Path, documents: dict[str, dict]) -> list[str
             lines.append(f"| {label} ({document['n_songs']}) | {mean['ground_truth']['f']:.3f} | "
                          f"{mean['self_transfer']['f']:.3f} | {mean['baselines']['looped_bar']['f']:.3f} |")
         lines.append("")
+    lines += _position_lines(documents)
     return lines + ["![self-transfer F against the looped bar, per song](results/songs.png)", ""]
+
+
+def _position_lines(documents: dict[str, dict]) -> list[str]:
+    """Recall of the kicks by their position in the beat, per document and method."""
+    documents = {label: d for label, d in documents.items() if "by_position" in d}
+    if not documents:
+        return []
+    lines = ["Which kicks the model finds, by where they sit in the beat (recall, all songs' kicks "
+             "pooled; the first rows give each position's share of the kicks):", "",
+             "| songs | codes | " + " | ".join(POSITION_LABELS[p] for p in POSITIONS) + " |",
+             "|---|---|" + "---|" * len(POSITIONS)]
+    for label, document in documents.items():
+        shares = document["by_position"]["ground_truth"]
+        lines.append(f"| {label} | share of kicks | " + " | ".join(f"{shares[p]['share']:.0%}" for p in POSITIONS) + " |")
+    for label, document in documents.items():
+        for method, name in (("ground_truth", "ground truth"), ("self_transfer", "self transfer")):
+            recall = document["by_position"][method]
+            lines.append(f"| {label} | {name} | " + " | ".join(
+                "–" if recall[p]["recall"] is None else f"{recall[p]['recall']:.2f}" for p in POSITIONS) + " |")
+    return lines + [""]
 
 
 def _score_row(name: str, s: dict) -> str:

@@ -22,8 +22,9 @@ MIDI_SUFFIXES = (".mid", ".midi")
 @dataclass(frozen=True)
 class ReferenceSong:
     """A song's signals in one domain (with its kick curve), its notes by role (the kick
-    notes are what is scored against) and its bass onsets (the notes in MIDI, picked
-    from the bass curve in audio). `path` is the MIDI file or the corpus song folder."""
+    notes are what is scored against), its bass onsets (the notes in MIDI, picked from
+    the bass curve in audio) and the score's beat times in seconds (the MIDI tempo map,
+    in either domain). `path` is the MIDI file or the corpus song folder."""
 
     name: str
     domain: str
@@ -32,6 +33,7 @@ class ReferenceSong:
     notes: dict[str, Onsets]
     bass_s: np.ndarray
     meta: dict
+    score_beats_s: np.ndarray
 
     @property
     def kick_s(self) -> np.ndarray:
@@ -47,7 +49,7 @@ def load_reference(path: Path, *, domain: str, roles: RoleMap = RoleMap(), meta:
     missing = [role for role in ("snare", "bass") if not len(onsets[role].times_s)]
     if missing:
         raise InputFileError(midi_path, f"has no {' and no '.join(missing)} notes")
-    bass_s = onsets["bass"].times_s
+    bass_s, score_beats_s = onsets["bass"].times_s, signals.beat_times_s
     if domain == "audio":
         from kickgen.engine.signals_audio import signals_from_audio
 
@@ -57,7 +59,7 @@ def load_reference(path: Path, *, domain: str, roles: RoleMap = RoleMap(), meta:
         signals = signals_from_audio(snare=stems["snare"], bass=stems["bass"], kick=stems["kick"])
         bass_s = pick_peaks(signals.context[CONTEXT_CHANNELS.index("bass")], fps=signals.fps).times_s
     name = path.name if path.is_dir() else path.stem
-    return ReferenceSong(name, domain, path, signals, onsets, bass_s, meta or {})
+    return ReferenceSong(name, domain, path, signals, onsets, bass_s, meta or {}, score_beats_s)
 
 
 def reference_paths(targets: list[Path], *, split: str | None) -> list[tuple[Path, dict]]:

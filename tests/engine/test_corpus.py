@@ -152,6 +152,11 @@ def test_eval_json_and_report(corpus, features, bundle_dir, tmp_path):
     assert set(baselines) == {"four_on_the_floor", "bass_onsets", "looped_bar"}
     assert all(0 <= s["f"] <= 1 for s in baselines.values())
     assert baselines["looped_bar"]["f"] >= 0.8  # mma grooves repeat their bars
+    kicks_by_position = document["by_position"]["ground_truth"]
+    n_kicks = sum(read_parts_midi(corpus / entry["path"] / "song.mid").kick
+                  for entry in json.loads((corpus / MANIFEST_NAME).read_text())["songs"] if entry["split"] == "train")
+    assert 0.9 * n_kicks <= sum(p["kicks"] for p in kicks_by_position.values()) <= n_kicks
+    assert kicks_by_position["beat"]["share"] > 0.3 and "recall by position, ground-truth codes" in result.stdout
     assert set(document["tempo_invariance"]["mean_f"]) == {"0.8", "0.9", "1.1", "1.2"}
     assert 0 <= document["sampling"]["mean_diversity_picked"] <= 1
     for png in ("tempo-midi.png", "sampling-midi.png"):
@@ -168,6 +173,7 @@ def test_eval_json_and_report(corpus, features, bundle_dir, tmp_path):
     assert all(f"| {style} |" in report for style in styles)
     assert f"| training ({n_train}) |" in report and f"| validation ({n_train}) |" in report
     assert (tmp_path / "songs.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| training, midi | ground truth |" in report and "| sixteenth off-beats |" in report
     assert "2 epochs" in report and "The bundle holds epoch 1, the lowest training mse (0.5)" in report
 
 
