@@ -60,6 +60,7 @@ def run_train(args: argparse.Namespace) -> None:
         learning_rate=args.lr,
         critic_learning_rate=args.critic_lr,
         standardization_weight=args.std_weight,
+        constancy_weight=args.const_weight,
         max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
         final_lr_fraction=args.final_lr_fraction,
         critic_warmup_steps=args.critic_warmup_steps,
@@ -208,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--std-weight", type=float, default=1.0,
                    help="weight of L_std; above 1 it keeps the codes at unit variance from the start, so "
                         "the decoder cannot learn to ignore them")
+    p.add_argument("--const-weight", type=float, default=1.0,
+                   help="weight of L_const; below 1 the codes may change faster over time (closer "
+                        "ground-truth reconstructions, less constant styles)")
     p.add_argument("--max-grad-norm", type=float, default=25.0,
                    help="clip each optimizer's gradient norm to this (0: no clipping); late in a "
                         "full-size run the norms are about 20-100, so 25 trims the spikes")

@@ -61,6 +61,7 @@ class TrainConfig:
     gradient_penalty_weight: float = 10.0
     adversarial_weight: float = 1.0
     standardization_weight: float = 1.0
+    constancy_weight: float = 1.0
     max_grad_norm: float | None = 25.0  # clip each optimizer's gradient norm; None: no clipping
     final_lr_fraction: float = 1.0  # cosine decay to this fraction of each rate by the last epoch
     critic_warmup_steps: int = 0  # first steps of a run in which only the critic learns
@@ -317,7 +318,7 @@ def train_step(
         "const": losses.constancy_loss(code),
         "std": losses.standardization_loss(code),
     }
-    total = (terms["mse"] + terms["const"] + config.standardization_weight * terms["std"]
+    total = (terms["mse"] + config.constancy_weight * terms["const"] + config.standardization_weight * terms["std"]
              - config.adversarial_weight * adversarial)
     model_norm = 0.0
     if update_model:
