@@ -153,8 +153,8 @@ def _position_lines(documents: dict[str, dict]) -> list[str]:
     documents = {label: d for label, d in documents.items() if "by_position" in d}
     if not documents:
         return []
-    lines = ["Which kicks the model finds, by where they sit in the beat (recall, all songs' kicks "
-             "pooled; the first rows give each position's share of the kicks):", "",
+    lines = [("Which kicks the model finds, by where they sit in the beat (recall, all songs' kicks "
+              "pooled; the first rows give each position's share of the kicks):"), "",
              "| songs | codes | " + " | ".join(POSITION_LABELS[p] for p in POSITIONS) + " |",
              "|---|---|" + "---|" * len(POSITIONS)]
     for label, document in documents.items():
