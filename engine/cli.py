@@ -164,10 +164,11 @@ def run_eval(args: argparse.Namespace) -> None:
 def format_table(document: dict) -> str:
     """The mean scores, recall by position in the beat (and the studies' figures) as
     aligned text lines."""
+    from kickgen.engine.evaluation import METHOD_LABELS
     from kickgen.engine.metrical import POSITION_LABELS, POSITIONS
 
     mean = document["mean"]
-    rows = [("ground-truth codes", mean["ground_truth"]), ("style transfer to self", mean["self_transfer"])]
+    rows = [(label, mean[method]) for method, label in METHOD_LABELS.items()]
     rows += [(f"baseline: {name.replace('_', ' ')}", s) for name, s in mean["baselines"].items()]
     lines = [f"{document['n_songs']} songs, {document['domain']} domain, model {document['model'][:12]}",
              f"{'':<32}{'P':>7}{'R':>7}{'F':>7}"]
@@ -176,7 +177,7 @@ def format_table(document: dict) -> str:
     shares = by_position["ground_truth"]
     lines.append("kicks by position in the beat: "
                  + ", ".join(f"{POSITION_LABELS[p]} {shares[p]['share']:.0%}" for p in POSITIONS))
-    for method, label in (("ground_truth", "ground-truth codes"), ("self_transfer", "style transfer to self")):
+    for method, label in METHOD_LABELS.items():
         lines.append(f"recall by position, {label}: " + ", ".join(
             f"{POSITION_LABELS[p]} {by_position[method][p]['recall']:.3f}" for p in POSITIONS
             if by_position[method][p]["recall"] is not None))

@@ -18,6 +18,7 @@ from kickgen.engine.style import StyleEstimate, hold_code, infer_style
 
 BAR_STEPS = 48  # grid of the looped-bar baseline: 1/48 bar holds sixteenths and triplets
 METHODS = ("ground_truth", "self_transfer")
+METHOD_LABELS = {"ground_truth": "ground-truth codes", "self_transfer": "style transfer to self"}
 BASELINES = ("four_on_the_floor", "bass_onsets", "looped_bar")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.bundle import INFO_FILE, BundleInfo
-from kickgen.engine.evaluation import METHODS
+from kickgen.engine.evaluation import METHOD_LABELS, METHODS
 from kickgen.engine.jsonable import read_json_file
 from kickgen.engine.metrical import POSITION_LABELS, POSITIONS
 from kickgen.engine.plots import plot_song_scores
@@ -211,8 +211,7 @@ def write_report(results: Path, out: Path) -> None:
         mean = document["mean"]
         lines += [f"## Validation, {domain} domain ({document['n_songs']} songs)", "",
                   "| method | P | R | F |", "|---|---|---|---|",
-                  _score_row("ground-truth codes", mean["ground_truth"]),
-                  _score_row("style transfer to self", mean["self_transfer"])]
+                  *(_score_row(label, mean[method]) for method, label in METHOD_LABELS.items())]
         lines += [_score_row(f"baseline: {k.replace('_', ' ')}", v) for k, v in mean["baselines"].items()]
         lines += ["| paper, ground-truth codes | 0.943 | 0.816 | 0.867 |",
                   "| paper, style transfer to self | 0.781 | 0.707 | 0.723 |", ""]
