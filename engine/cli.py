@@ -25,6 +25,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
 def _model_config(path: Path | None):
     from kickgen.engine.model import ModelConfig
 
@@ -61,6 +68,7 @@ def run_train(args: argparse.Namespace) -> None:
         critic_learning_rate=args.critic_lr,
         standardization_weight=args.std_weight,
         constancy_weight=args.const_weight,
+        kick_displacement_probability=args.displace_kick,
         max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
         final_lr_fraction=args.final_lr_fraction,
         critic_warmup_steps=args.critic_warmup_steps,
@@ -213,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--const-weight", type=float, default=1.0,
                    help="weight of L_const; below 1 the codes may change faster over time (closer "
                         "ground-truth reconstructions, less constant styles)")
+    p.add_argument("--displace-kick", type=probability, default=0.0, metavar="P",
+                   help="share of training crops whose kick is moved by one or two sixteenths against "
+                        "the snare, bass and beats (0: none), to teach off-beat kicks")
     p.add_argument("--max-grad-norm", type=float, default=25.0,
                    help="clip each optimizer's gradient norm to this (0: no clipping); late in a "
                         "full-size run the norms are about 20-100, so 25 trims the spikes")

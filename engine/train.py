@@ -39,6 +39,7 @@ from kickgen.engine.signals import SongSignals
 
 CHECKPOINT_NAME = "checkpoint.pt"
 BEST_CHECKPOINT_NAME = "best.pt"  # the epoch with the lowest reconstruction loss so far
+KICK_DISPLACEMENTS_SIXTEENTHS = (-2, -1, 1, 2)  # kick moved against the context by this many sixteenths
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 CHECKPOINT_FORMAT = 1
 SUMMARY_EVERY_S = 10.0  # at most one epoch summary line per this many seconds
@@ -62,6 +63,7 @@ class TrainConfig:
     adversarial_weight: float = 1.0
     standardization_weight: float = 1.0
     constancy_weight: float = 1.0
+    kick_displacement_probability: float = 0.0  # share of crops whose kick is moved off its groove's grid
     max_grad_norm: float | None = 25.0  # clip each optimizer's gradient norm; None: no clipping
     final_lr_fraction: float = 1.0  # cosine decay to this fraction of each rate by the last epoch
     critic_warmup_steps: int = 0  # first steps of a run in which only the critic learns
@@ -144,10 +146,16 @@ def resolve_device(name: str, dist_info: Distributed) -> torch.device:
 
 
 def sample_crops(
-    songs: list[SongSignals], n_crops: int, *, chunk_frames: int, rng: np.random.Generator
+    songs: list[SongSignals], n_crops: int, *, chunk_frames: int, rng: np.random.Generator,
+    kick_displacement_probability: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random `chunk_frames`-long crops, songs drawn in proportion to their length;
-    shorter songs are zero-padded. Returns context (n, 4, L) and kick (n, 1, L)."""
+    shorter songs are zero-padded. Returns context (n, 4, L) and kick (n, 1, L).
+
+    With `kick_displacement_probability` > 0, that share of crops has its kick moved
+    against the context by one of `KICK_DISPLACEMENTS_SIXTEENTHS` (the song's median
+    sixteenth note): pairs whose kick sits off the beat where the groove's sat on it.
+    """
     lengths = np.array([s.n_frames for s in songs], dtype=np.float64)
     picks = rng.choice(len(songs), size=n_crops, p=lengths / lengths.sum())
     x = np.zeros((n_crops, songs[0].context.shape[0], chunk_frames), np.float32)
@@ -155,11 +163,30 @@ def sample_crops(
     for i, song_index in enumerate(picks):
         song = songs[song_index]
         start = int(rng.integers(0, max(1, song.n_frames - chunk_frames + 1)))
-        piece = slice(start, start + chunk_frames)
-        n = song.context[:, piece].shape[1]
-        x[i, :, :n] = song.context[:, piece]
-        y[i, :, :n] = song.kick[:, piece]
+        delay = 0
+        if kick_displacement_probability > 0 and rng.random() < kick_displacement_probability:
+            delay = round(float(rng.choice(KICK_DISPLACEMENTS_SIXTEENTHS)) * sixteenth_frames(song))
+        x[i] = window(song.context, start, chunk_frames)
+        y[i] = window(song.kick, start - delay, chunk_frames)
     return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def sixteenth_frames(song: SongSignals) -> float:
+    """The song's median sixteenth note in frames (a quarter of the beat interval; 0
+    without two beats)."""
+    if len(song.beat_times_s) < 2:
+        return 0.0
+    return float(np.median(np.diff(song.beat_times_s))) * song.fps / 4
+
+
+def window(curves: np.ndarray, start: int, length: int) -> np.ndarray:
+    """curves[:, start:start + length] of (C, T) curves, zeros where that runs past
+    either end (start may be negative); (C, length)."""
+    out = np.zeros((curves.shape[0], length), curves.dtype)
+    lo, hi = max(start, 0), min(start + length, curves.shape[1])
+    if hi > lo:
+        out[:, lo - start:hi - start] = curves[:, lo:hi]
+    return out
 
 
 def new_state(model_config: ModelConfig, train_config: TrainConfig, device: torch.device) -> TrainState:
@@ -419,7 +446,10 @@ def train(
             leave=False,
         )
         for step in bar:
-            x, y = sample_crops(songs, local_batch, chunk_frames=train_config.chunk_frames, rng=rng)
+            x, y = sample_crops(
+                songs, local_batch, chunk_frames=train_config.chunk_frames, rng=rng,
+                kick_displacement_probability=train_config.kick_displacement_probability,
+            )
             warming_up = epoch * steps_per_epoch + step < train_config.critic_warmup_steps
             terms = train_step(
                 model, critic, state.critic, state, x.to(torch_device), y.to(torch_device), train_config, generator,

@@ -5,10 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from kickgen.engine.errors import CheckpointError
+from kickgen.engine.signals import FPS, SongSignals
 from kickgen.engine.model import TINY_CONFIG
 from kickgen.engine.synthetic import generate_songs
 from kickgen.engine.train import (
@@ -18,7 +20,9 @@ from kickgen.engine.train import (
     learning_rate_scale,
     load_model,
     read_checkpoint,
+    sample_crops,
     train,
+    window,
 )
 
 SONGS = [s.signals for s in generate_songs(6, seed=3)]
@@ -128,3 +132,28 @@ def test_the_constancy_weight_sets_how_smooth_the_codes_become(tmp_path):
     assert smooth.history[-1]["const"] < 0.8 * free.history[-1]["const"]  # 1.99 against 2.64 here
     saved = json.loads(read_checkpoint(tmp_path / "10.0" / CHECKPOINT_NAME)["train_config"])
     assert saved["constancy_weight"] == 10.0
+
+
+def frame_ramp_song(n_frames=3000, beat_s=0.5):
+    """Every channel holds its frame index, so a crop shows where it was read from."""
+    ramp = np.arange(n_frames, dtype=np.float32)
+    beats = np.arange(0, n_frames / FPS, beat_s)
+    return SongSignals(np.tile(ramp, (4, 1)), ramp[None], beats, beats[::4], FPS)
+
+
+@pytest.mark.parametrize("probability", [0.0, 1.0])
+def test_kick_displacement_moves_the_kick_by_sixteenths_against_the_context(probability):
+    x, y = sample_crops([frame_ramp_song()], 200, chunk_frames=1000, rng=np.random.default_rng(0),
+                        kick_displacement_probability=probability)
+    delays = (x[:, 0, 500] - y[:, 0, 500]).numpy()  # mid-crop: both read inside the song
+    assert torch.equal(x[:, 0], x[:, 3])
+    sixteenth = 0.5 * FPS / 4  # 10.8 frames at 120 bpm
+    expected = {0} if probability == 0 else {round(k * sixteenth) for k in (-2, -1, 1, 2)}
+    assert set(delays.astype(int)) == expected  # {-22, -11, 11, 22} when displaced
+
+
+def test_a_window_past_either_end_is_zero_padded():
+    curves = np.arange(1, 6, dtype=np.float32)[None]
+    assert window(curves, -2, 4).tolist() == [[0, 0, 1, 2]]
+    assert window(curves, 3, 4).tolist() == [[4, 5, 0, 0]]
+    assert window(curves, 9, 2).tolist() == [[0, 0]]
