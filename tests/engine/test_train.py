@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from kickgen.engine.errors import CheckpointError
-from kickgen.engine.signals import FPS, SongSignals
 from kickgen.engine.model import TINY_CONFIG
+from kickgen.engine.signals import FPS, SongSignals
 from kickgen.engine.synthetic import generate_songs
 from kickgen.engine.train import (
     CHECKPOINT_NAME,
