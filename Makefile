@@ -62,6 +62,7 @@ FINETUNE_RUN ?= runs/finetune
 FINETUNE_FROM ?= models/default
 FINETUNE_EPOCHS ?= 32
 FINETUNE_LR ?= 3e-4
+TRAIN_FLAGS ?=  # more `kickgen train` options for `make model` and `make finetune`, e.g. --displace-kick 0.3
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
 APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock
@@ -77,7 +78,7 @@ corpus: $(STAMP) system-deps
 model: $(STAMP)
 	for epochs in $(TRAIN_EPOCHS); do \
 		$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
-			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) \
+			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(TRAIN_FLAGS) \
 			$$(test -f $(RUN)/checkpoint.pt && echo --resume) || exit 1; \
 	done
 	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out models/default --force
@@ -90,7 +91,7 @@ model: $(STAMP)
 finetune: $(STAMP)
 	$(KICKGEN) train --data $(FEATURES)/train --out $(FINETUNE_RUN) --init-from $(FINETUNE_FROM) \
 		--critic-warmup-steps 100 --batch 32 --chunk-frames 1024 --epochs $(FINETUNE_EPOCHS) \
-		--lr $(FINETUNE_LR) --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) \
+		--lr $(FINETUNE_LR) --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(TRAIN_FLAGS) \
 		$$(test -f $(FINETUNE_RUN)/checkpoint.pt && echo --resume)
 	$(VENV)/bin/kickgen-export $(FINETUNE_RUN)/best.pt --out $(FINETUNE_RUN)/bundle --force
 
