@@ -174,6 +174,12 @@ class JackSession:
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
 
+    def recorder_overruns(self) -> int:
+        """Process cycles in which the recorder (jack_midi_dump) had not finished, from
+        jackd's log: a handful in a normal run, over a thousand when the shared machine
+        starves it, and then its frame stamps can lose a clock tick unnoticed."""
+        return (self.workdir / "jackd.log").read_text(errors="replace").count("client = dump was not finished")
+
     def tick_seconds(self, events) -> float:
         clocks = np.array([f for f, m in events if m == (0xF8,)], float)
         return float(np.median(np.diff(clocks)) / RATE)

@@ -14,9 +14,13 @@ from jack_session import JackSession, tools_missing
 pytestmark = pytest.mark.skipif(tools_missing(), reason="needs jackd2 and jack-midi-clock (make test installs them)")
 
 
-def test_bridge_follows_jack_clock_and_leaves_no_note_hanging(tmp_path):
+RECORDER_OVERRUN_LIMIT = 100  # above this the recorder's timing measures the machine, not the bridge
+
+
+def play_six_bars(workdir):
+    workdir.mkdir()
     model = ["--model", os.environ["KICKGEN_TEST_MODEL"]] if "KICKGEN_TEST_MODEL" in os.environ else []
-    with JackSession(tmp_path, bridge_args=["--seed", "3", *model]) as session:
+    with JackSession(workdir, bridge_args=["--seed", "3", *model]) as session:
         session.play(12.0)  # six bars at 120 bpm
         assert session.bridge.poll() is None, session.bridge_error()
         listing = subprocess.run([sys.executable, "-m", "kickgen.bridge.cli", "--list-ports"], env=session.env,
@@ -25,6 +29,13 @@ def test_bridge_follows_jack_clock_and_leaves_no_note_hanging(tmp_path):
         assert "kickgen out" in listing.stdout and "player out" in listing.stdout
         session.bridge.terminate()
         assert session.bridge.wait(timeout=10) == 0, session.bridge_error()
+    return session
+
+
+def test_bridge_follows_jack_clock_and_leaves_no_note_hanging(tmp_path):
+    session = play_six_bars(tmp_path / "take1")
+    if session.recorder_overruns() > RECORDER_OVERRUN_LIMIT:  # a starved recorder: measure once more
+        session = play_six_bars(tmp_path / "take2")
     positions, targets, events = session.kick_timing()
     assert len(positions) >= 4 and len(positions) >= 0.9 * len(targets)  # (xruns under load may drop one)
     assert positions.min() >= 0
