@@ -12,7 +12,7 @@ import numpy as np
 
 from kickgen.engine.atomic import atomic_path
 from kickgen.engine.midi_parts import to_track
-from kickgen.engine.signals import Onsets
+from kickgen.engine.signals import Onsets, median_beat_period_s
 from kickgen.engine.signals_midi import (
     DEFAULT_TEMPO_US,
     RoleMap,
@@ -52,7 +52,7 @@ class TimeBase:
     def from_beats(cls, beats_s: np.ndarray, downbeats_s: np.ndarray) -> TimeBase:
         """A constant tempo (the median beat period) and meter (median beats a bar) for a
         song known only from audio; 120 bpm in 4/4 when there are too few beats."""
-        period_s = float(np.median(np.diff(beats_s))) if len(beats_s) > 1 else DEFAULT_TEMPO_US / 1e6
+        period_s = median_beat_period_s(beats_s) or DEFAULT_TEMPO_US / 1e6
         beats_per_bar = 4
         if len(downbeats_s) > 1:
             per_bar = [np.sum((beats_s >= a) & (beats_s < b)) for a, b in itertools.pairwise(downbeats_s)]

@@ -96,6 +96,11 @@ def assemble(
     )
 
 
+def median_beat_period_s(beats_s: np.ndarray) -> float | None:
+    """The median interval (seconds) of ascending beat times; None with fewer than two."""
+    return float(np.median(np.diff(beats_s))) if len(beats_s) > 1 else None
+
+
 def frames_for_duration(duration_s: float, *, fps: float = FPS) -> int:
     """Number of frames that cover `duration_s` seconds (frame 0 at time 0)."""
     return int(np.ceil(duration_s * fps)) + 1

@@ -35,7 +35,7 @@ from kickgen.engine.bundle_weights import load_cgae_from_bundle
 from kickgen.engine.errors import CheckpointError, TrainingSetupError
 from kickgen.engine.jsonable import from_json_object
 from kickgen.engine.model import CGAE, Critic, ModelConfig
-from kickgen.engine.signals import SongSignals
+from kickgen.engine.signals import SongSignals, median_beat_period_s
 
 CHECKPOINT_NAME = "checkpoint.pt"
 BEST_CHECKPOINT_NAME = "best.pt"  # the epoch with the lowest reconstruction loss so far
@@ -174,9 +174,8 @@ def sample_crops(
 def sixteenth_frames(song: SongSignals) -> float:
     """The song's median sixteenth note in frames (a quarter of the beat interval; 0
     without two beats)."""
-    if len(song.beat_times_s) < 2:
-        return 0.0
-    return float(np.median(np.diff(song.beat_times_s))) * song.fps / 4
+    period_s = median_beat_period_s(song.beat_times_s)
+    return 0.0 if period_s is None else period_s * song.fps / 4
 
 
 def window(curves: np.ndarray, start: int, length: int) -> np.ndarray:
