@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue the run directory's checkpoint with its own recipe (only --epochs "
                         "and --time-limit-s apply)")
     p.add_argument("--force", action="store_true", help="start afresh over an existing checkpoint")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar: one summary line per epoch, for logs")
     p.set_defaults(func=run_train)
 
     corpus = sub.add_parser("corpus", help="build the training corpus from mma's grooves").add_subparsers(

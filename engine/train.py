@@ -16,6 +16,7 @@ import json
 import math
 import os
 import pickle
+import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -42,7 +43,7 @@ BEST_CHECKPOINT_NAME = "best.pt"  # the epoch with the lowest reconstruction los
 KICK_DISPLACEMENTS_SIXTEENTHS = (-2, -1, 1, 2)  # kick moved against the context by this many sixteenths
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
 CHECKPOINT_FORMAT = 1
-SUMMARY_EVERY_S = 10.0  # at most one epoch summary line per this many seconds
+SUMMARY_EVERY_S = 10.0  # beside a progress bar, at most one epoch summary line per this many seconds
 
 
 @dataclass(frozen=True)
@@ -387,7 +388,8 @@ def train(
     NCCL on CUDA); only rank 0 writes. `data_description` says in the checkpoint (and
     so in exported bundles) what the songs were. `init_from`, a model bundle folder,
     starts a new run from that bundle's CGAE weights (a fresh critic; see
-    `critic_warmup_steps`).
+    `critic_warmup_steps`). `progress` draws a bar per epoch; without it every epoch
+    prints one summary line, for logs.
     """
     songs = [s for s in songs if s.kick is not None]
     if not songs:
@@ -472,13 +474,14 @@ def train(
             save_checkpoint(checkpoint, state, train_config)
             if record["mse"] <= min(h["mse"] for h in state.history):
                 save_checkpoint(out_dir / BEST_CHECKPOINT_NAME, state, train_config)
-            if progress and (time.monotonic() - last_summary >= SUMMARY_EVERY_S or epoch == 0):
+            if not progress or time.monotonic() - last_summary >= SUMMARY_EVERY_S or epoch == 0:
                 last_summary = time.monotonic()
                 tqdm.write(
                     f"epoch {epoch + 1}/{train_config.epochs} "
                     + " ".join(f"{k}={record[k]:.4f}" for k in ("mse", "const", "std", "adv", "gp", "grad_norm"))
                     + f" ({seconds:.1f} s)"
                 )
+                sys.stdout.flush()  # a log file (`--quiet` under nohup) gets each line as it comes
         if time_is_up(started, train_config.time_limit_s, dist_info, torch_device):
             break
     model.eval()

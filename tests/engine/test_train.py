@@ -38,8 +38,12 @@ def same_weights(a, b):
     return all(torch.equal(a[k], b[k]) for k in a) and a.keys() == b.keys()
 
 
-def test_checkpoint_holds_config_weights_and_history(tmp_path):
+def test_checkpoint_holds_config_weights_and_history(tmp_path, capsys):
     state = run(tmp_path)
+    # without a progress bar (`--quiet`, a log), every epoch prints its summary line
+    summaries = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in summaries] == ["1/2", "2/2"]
+    assert all(" mse=" in line for line in summaries)
     payload = read_checkpoint(tmp_path / CHECKPOINT_NAME)
     assert payload["epochs_done"] == 2
     model = load_model(tmp_path / CHECKPOINT_NAME)
