@@ -57,7 +57,6 @@ FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
 TRAIN_EPOCHS ?= 28 72  # two cosine cycles: decay over epochs 1-28, then a warm restart (resumed) decaying to 72
-TRAIN_SECONDS ?= 6000
 FINETUNE_RUN ?= runs/finetune
 FINETUNE_FROM ?= models/default
 FINETUNE_EPOCHS ?= 32
@@ -75,10 +74,12 @@ corpus: $(STAMP) system-deps
 	$(KICKGEN) corpus build --out $(CORPUS) --songs 420 --seed 0 --jobs 2
 	$(KICKGEN) corpus features --in $(CORPUS) --out $(FEATURES) --jobs 2
 
+# No time limit: a cycle cut short would hand the next one a different schedule. An
+# interrupted `make model` continues where it stopped when run again.
 model: $(STAMP)
 	for epochs in $(TRAIN_EPOCHS); do \
 		$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
-			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(TRAIN_FLAGS) \
+			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 $(TRAIN_FLAGS) \
 			$$(test -f $(RUN)/checkpoint.pt && echo --resume) || exit 1; \
 	done
 	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out models/default --force
@@ -91,7 +92,7 @@ model: $(STAMP)
 finetune: $(STAMP)
 	$(KICKGEN) train --data $(FEATURES)/train --out $(FINETUNE_RUN) --init-from $(FINETUNE_FROM) \
 		--critic-warmup-steps 100 --batch 32 --chunk-frames 1024 --epochs $(FINETUNE_EPOCHS) \
-		--lr $(FINETUNE_LR) --final-lr-fraction 0.1 --std-weight 10 --time-limit-s $(TRAIN_SECONDS) $(TRAIN_FLAGS) \
+		--lr $(FINETUNE_LR) --final-lr-fraction 0.1 --std-weight 10 $(TRAIN_FLAGS) \
 		$$(test -f $(FINETUNE_RUN)/checkpoint.pt && echo --resume)
 	$(VENV)/bin/kickgen-export $(FINETUNE_RUN)/best.pt --out $(FINETUNE_RUN)/bundle --force
 

@@ -94,6 +94,9 @@ def run_train(args: argparse.Namespace) -> None:
         last = state.history[-1]
         print(f"trained {state.epochs_done} epochs; last epoch mse={last['mse']:.4f}; checkpoint {checkpoint}, "
               f"loss curves {args.out / LOSSES_PNG}")
+        if state.epochs_done < config.epochs:
+            print(f"stopped by --time-limit-s after {state.epochs_done} of {config.epochs} epochs; "
+                  f"the same command with --resume finishes the run")
 
 
 def run_corpus_build(args: argparse.Namespace) -> None:

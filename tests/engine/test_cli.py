@@ -41,15 +41,17 @@ def test_train_then_resume_from_the_command_line(tmp_path):
     )
     common = ["--data", str(data), "--out", str(tmp_path / "run"), "--batch", "4", "--chunk-frames", "512",
               "--model-config", str(config), "--quiet"]
-    first = kickgen("train", *common, "--epochs", "1")
+    first = kickgen("train", *common, "--epochs", "3", "--time-limit-s", "0")  # stops after its first epoch
     assert first.returncode == 0, first.stderr
     assert "trained 1 epochs" in first.stdout
+    assert "stopped by --time-limit-s after 1 of 3 epochs" in first.stdout
     assert (tmp_path / "run" / "losses.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     refused = kickgen("train", *common, "--epochs", "2")
     assert refused.returncode == 2 and "already exists (use --force" in refused.stderr
     before = read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)
     resumed = kickgen("train", *common, "--epochs", "2", "--resume", "--batch", "2")
     assert resumed.returncode == 0 and "trained 2 epochs" in resumed.stdout
+    assert "stopped by" not in resumed.stdout
     after = read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)
     history = json.loads(after["history"])
     assert history[0] == json.loads(before["history"])[0]  # epoch 1 kept, epoch 2 added
