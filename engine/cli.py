@@ -96,7 +96,7 @@ def run_train(args: argparse.Namespace) -> None:
               f"loss curves {args.out / LOSSES_PNG}")
         if state.epochs_done < config.epochs:
             print(f"stopped by --time-limit-s after {state.epochs_done} of {config.epochs} epochs; "
-                  f"the same command with --resume finishes the run")
+                  "the same command with --resume finishes the run")
 
 
 def run_corpus_build(args: argparse.Namespace) -> None:
