@@ -33,7 +33,7 @@ demo: $(STAMP)
 
 # Trains the tiny model for ~45 s on generated songs and shows what it learned.
 train-demo: $(STAMP)
-	$(PY) -m kickgen.engine.demo
+	$(PY) -m kickgen.engine.model.demo
 
 # pytest exits 5 when it collects no tests; that fails here like any other failure.
 test: $(STAMP) system-deps

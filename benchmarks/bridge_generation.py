@@ -28,7 +28,7 @@ from kickgen.bridge.clock import Meter
 from kickgen.bridge.core import BridgeCore, BridgeSettings
 from kickgen.bridge.generator import ContextSong, KickGenerator
 from kickgen.bridge.simulate import Timeline
-from kickgen.engine.runtime import ModelBundle
+from kickgen.engine.runtime.bundle import ModelBundle
 
 SONG = Path(__file__).resolve().parent.parent / "examples" / "demo-song" / "song.mid"
 

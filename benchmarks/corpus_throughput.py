@@ -20,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from kickgen.engine.corpus import PROBES_NAME, build_corpus, probe_library, read_manifest
-from kickgen.engine.corpus_features import DOMAINS, _extract, feature_path
-from kickgen.engine.grooves import discover_styles
-from kickgen.engine.parallel import run_parallel
+from kickgen.engine.corpus.build import build_corpus, probe_library
+from kickgen.engine.corpus.features import DOMAINS, extract_song_features, feature_path
+from kickgen.engine.corpus.grooves import discover_styles
+from kickgen.engine.corpus.manifest import PROBES_NAME, read_manifest
+from kickgen.engine.util.parallel import run_parallel
 
 STYLES = ("casio/house", "casio/funk2", "casio/poprock1", "casio/hip-hop", "stdlib/8beat", "casio/techno",
           "casio/discosoul", "stdlib/waltz")
@@ -56,7 +57,7 @@ def main() -> None:
         for domain in DOMAINS:
             jobs = [(corpus / e["path"], feature_path(features, e, domain), domain) for e in songs]
             started = time.perf_counter()
-            run_parallel(_extract, jobs, jobs=args.jobs, desc=f"{domain} features")
+            run_parallel(extract_song_features, jobs, jobs=args.jobs, desc=f"{domain} features")
             seconds = time.perf_counter() - started
             result[f"features_{domain}"] = {"seconds": round(seconds, 2),
                                             "songs_per_minute": round(len(songs) / seconds * 60, 1),

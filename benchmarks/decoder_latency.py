@@ -26,17 +26,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from kickgen.engine.model import ModelConfig, receptive_field
-from kickgen.engine.runtime import ModelBundle
-from kickgen.engine.signals import FPS
-from kickgen.engine.train import (
+from kickgen.engine.model.cgae import ModelConfig, receptive_field
+from kickgen.engine.model.checkpoint import (
     CHECKPOINT_NAME,
-    TrainConfig,
     model_from_payload,
     new_state,
     read_checkpoint,
     save_checkpoint,
 )
+from kickgen.engine.model.recipe import TrainConfig
+from kickgen.engine.runtime.bundle import ModelBundle
+from kickgen.engine.signals.frames import FPS
 from kickgen.export.onnx_export import export_checkpoint
 
 SONG_FRAMES = round(240 * FPS)  # 4 minutes
@@ -45,7 +45,7 @@ BAR_FRAMES = int(np.ceil(2.0 * FPS))  # one 4/4 bar at 120 bpm
 # VmHWM, not getrusage: ru_maxrss survives fork+exec and would report the parent's peak.
 RSS_PROBE = """
 import re, sys, numpy as np
-from kickgen.engine.runtime import ModelBundle
+from kickgen.engine.runtime.bundle import ModelBundle
 bundle = ModelBundle.load(sys.argv[1], threads=2)
 n = int(sys.argv[2])
 rng = np.random.default_rng(0)

@@ -39,9 +39,13 @@ import mido
 import numpy as np
 import pedalboard.io
 
-from kickgen.engine import madmom_adapter
-from kickgen.engine.signals_audio import complex_domain_odf, load_audio, signals_from_audio
-from kickgen.engine.signals_midi import signals_from_midi
+from kickgen.engine.signals.audio import (
+    complex_domain_odf,
+    load_audio,
+    signals_from_audio,
+    track_beats,
+)
+from kickgen.engine.signals.midi import signals_from_midi
 
 SAMPLE_RATE = 44100
 BPM = 120.0
@@ -158,7 +162,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 
 
 def madmom_beats(mix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return madmom_adapter.track_downbeats(madmom_adapter.downbeat_activations(mix))
+    return track_beats(mix)[1:]
 
 
 def measure(parts: dict[str, Callable[[], object]], repeats: int) -> tuple[dict, dict]:

@@ -56,10 +56,9 @@ def measure(name: str, args: list[str], repeats: int) -> dict:
 
 def madmom_seconds(song: Path) -> float:
     """In-process: madmom's downbeat activations + tracking on the snare+bass sum."""
-    code = ("import time; from kickgen.engine import madmom_adapter as m; from kickgen.engine.signals_audio import "
-            f"load_audio; a = load_audio('{song}/snare.flac') + load_audio('{song}/bass.flac'); "
-            "m.downbeat_activations(a[:44100]); t = time.perf_counter(); act = m.downbeat_activations(a); "
-            "m.track_downbeats(act); print(time.perf_counter() - t)")
+    code = ("import time; from kickgen.engine.signals.audio import load_audio, track_beats; "
+            f"a = load_audio('{song}/snare.flac') + load_audio('{song}/bass.flac'); "
+            "track_beats(a[:44100]); t = time.perf_counter(); track_beats(a); print(time.perf_counter() - t)")
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 

@@ -36,18 +36,15 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from kickgen.engine import losses
-from kickgen.engine.model import ModelConfig
-from kickgen.engine.signals import SongSignals
-from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import (
-    TrainConfig,
-    TrainState,
-    keep_freed_memory,
-    new_state,
-    sample_crops,
-    train_step,
-)
+from kickgen.engine.corpus.synthetic import generate_songs
+from kickgen.engine.model import losses
+from kickgen.engine.model.cgae import ModelConfig
+from kickgen.engine.model.checkpoint import TrainState, new_state
+from kickgen.engine.model.crops import sample_crops
+from kickgen.engine.model.process import keep_freed_memory
+from kickgen.engine.model.recipe import TrainConfig
+from kickgen.engine.model.train import Networks, train_step
+from kickgen.engine.signals.frames import SongSignals
 
 N_SONGS = 8
 SEED = 0
@@ -107,10 +104,11 @@ def full_step(
     """One `train_step` per call, each on the next pre-drawn batch."""
     generator = torch.Generator().manual_seed(SEED)
     pending = iter(batches)
+    nets = Networks(state.model, state.critic, state.critic)
 
     def step() -> None:
         x, y = next(pending)
-        train_step(state.model, state.critic, state.critic, state, x, y, config, generator)
+        train_step(nets, state, x, y, config, generator)
 
     return step
 

@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 def load_slots(args: argparse.Namespace, bundle) -> list[tuple[str, np.ndarray]]:
     """The style slots: the chosen preset or random code first, then --slots (or the
     factory presets), each checked against the model."""
-    from kickgen.engine.preset_files import check_model
-    from kickgen.engine.preset_store import factory_presets, find_preset, user_preset_dir
+    from kickgen.engine.producer.preset_format import check_model
+    from kickgen.engine.producer.preset_store import factory_presets, find_preset, user_preset_dir
 
     directory = args.preset_dir or user_preset_dir()
     stored = [find_preset(name, directory) for name in args.slots] if args.slots else factory_presets()
@@ -94,14 +94,14 @@ def run(args: argparse.Namespace) -> None:
     from kickgen.bridge.generator import ContextSong, KickGenerator
     from kickgen.bridge.memory import BarMemory
     from kickgen.bridge.runner import BridgeRunner
-    from kickgen.engine.runtime import ModelBundle
-    from kickgen.engine.signals_midi import RoleMap
+    from kickgen.engine.runtime.bundle import load_bundle
+    from kickgen.engine.signals.midi import RoleMap
 
     try:
         meter = Meter.parse(args.meter)
     except ValueError as exc:
         raise InputFileError("--meter", str(exc)) from None
-    bundle = ModelBundle.load(args.model) if args.model else ModelBundle.default()
+    bundle = load_bundle(args.model)
     slots = load_slots(args, bundle)
     roles = RoleMap(snare_notes=tuple(args.snare_notes)) if args.snare_notes else RoleMap()
     context = ContextSong.load(args.context, meter, roles) if args.context else None

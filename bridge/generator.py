@@ -15,11 +15,11 @@ import numpy as np
 
 from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
 from kickgen.bridge.memory import Note
-from kickgen.engine.generate import kick_curve, quantize
-from kickgen.engine.peaks import pick_peaks
-from kickgen.engine.runtime import ModelBundle
-from kickgen.engine.signals import Onsets
-from kickgen.engine.signals_midi import RoleMap, signals_from_onsets
+from kickgen.engine.runtime.bundle import ModelBundle
+from kickgen.engine.runtime.kicks import kick_curve, quantize
+from kickgen.engine.signals.frames import Onsets
+from kickgen.engine.signals.midi import RoleMap, signals_from_onsets
+from kickgen.engine.signals.peaks import pick_peaks
 
 Kick = tuple[float, float]  # (tick in its bar, velocity 0..1)
 
@@ -62,7 +62,7 @@ class ContextSong:
 
     @classmethod
     def load(cls, path: Path, meter: Meter, roles: RoleMap = RoleMap()) -> ContextSong:
-        from kickgen.engine.signals_midi import absolute_events, midi_song, read_midi, tempo_map
+        from kickgen.engine.signals.midi import absolute_events, midi_song, read_midi, tempo_map
 
         _, onsets = midi_song(path, roles=roles, required=("snare", "bass"))
         midi = read_midi(path)
@@ -76,9 +76,9 @@ class ContextSong:
     def kicks(self, bundle: ModelBundle, style: Style, meter: Meter) -> dict[int, list[Kick]]:
         """The offline render's kicks by bar, for this style (cached)."""
         if style.key() not in self.rendered:
-            from kickgen.engine.render import RenderSettings, render_kicks_for
-            from kickgen.engine.signals_midi import absolute_events, read_midi, tempo_map
-            from kickgen.engine.targets import midi_target
+            from kickgen.engine.producer.render import RenderSettings, render_kicks_for
+            from kickgen.engine.producer.targets import midi_target
+            from kickgen.engine.signals.midi import absolute_events, read_midi, tempo_map
 
             target = midi_target(self.path, roles=self.roles)
             _, kicks = render_kicks_for(bundle, target, style.code,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from kickgen.engine.atomic import atomic_path
+from kickgen.engine.util.atomic import atomic_path
 
 LOSS_TERMS = ("mse", "const", "std", "adv", "gp")
 

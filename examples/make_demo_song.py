@@ -16,9 +16,9 @@ from pathlib import Path
 
 import mido
 
-from kickgen.engine.corpus import render_stem
-from kickgen.engine.midi_parts import extract_parts, read_parts_midi, to_track, write_part
-from kickgen.engine.signals import SAMPLE_RATE
+from kickgen.engine.signals.fluidsynth import render_stem
+from kickgen.engine.signals.frames import SAMPLE_RATE
+from kickgen.engine.signals.parts import extract_parts, read_parts_midi, to_track, write_part
 
 OUT = Path(__file__).resolve().parent / "demo-song"
 TPB, BPM, BARS = 480, 100, 16

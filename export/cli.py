@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def export() -> None:
-        from kickgen.engine.bundle import bundle_id
+        from kickgen.engine.runtime.bundle_files import bundle_id
         from kickgen.export.onnx_export import TOLERANCE, export_checkpoint
 
         worst = export_checkpoint(args.checkpoint, args.out, force=args.force)

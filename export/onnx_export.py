@@ -20,8 +20,12 @@ import onnxruntime as ort
 import torch
 
 from kickgen.engine import __version__
-from kickgen.engine.atomic import creation_mode
-from kickgen.engine.bundle import (
+from kickgen.engine.corpus.synthetic import generate_songs
+from kickgen.engine.errors import KickgenError, OutputExistsError
+from kickgen.engine.model.cgae import CGAE, receptive_field
+from kickgen.engine.model.checkpoint import model_from_payload, read_checkpoint
+from kickgen.engine.runtime.bundle import session_options
+from kickgen.engine.runtime.bundle_files import (
     BUNDLE_FORMAT,
     DECODER_FILE,
     ENCODER_FILE,
@@ -30,13 +34,9 @@ from kickgen.engine.bundle import (
     BundleInfo,
     file_sha256,
 )
-from kickgen.engine.errors import KickgenError, OutputExistsError
-from kickgen.engine.model import CGAE, receptive_field
-from kickgen.engine.peaks import DEFAULT_THRESHOLD
-from kickgen.engine.runtime import session_options
-from kickgen.engine.signals import CONTEXT_CHANNELS, FPS
-from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import model_from_payload, read_checkpoint
+from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
+from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD
+from kickgen.engine.util.atomic import creation_mode
 
 OPSET = 17
 TOLERANCE = 1e-4

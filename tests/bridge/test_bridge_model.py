@@ -10,10 +10,10 @@ from kickgen.bridge.core import BridgeCore, BridgeSettings
 from kickgen.bridge.generator import ContextSong, KickGenerator
 from kickgen.bridge.memory import BarMemory
 from kickgen.bridge.simulate import Timeline, run
-from kickgen.engine.metrics import onset_scores
-from kickgen.engine.render import RenderSettings, render_kicks_for
-from kickgen.engine.runtime import ModelBundle
-from kickgen.engine.targets import midi_target
+from kickgen.engine.evaluation.metrics import onset_scores
+from kickgen.engine.producer.render import RenderSettings, render_kicks_for
+from kickgen.engine.producer.targets import midi_target
+from kickgen.engine.runtime.bundle import ModelBundle
 
 SONG = Path(__file__).resolve().parents[2] / "examples" / "demo-song" / "song.mid"
 BPM, BARS = 100, 16  # the example song

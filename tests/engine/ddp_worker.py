@@ -9,9 +9,10 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from kickgen.engine.model import TINY_CONFIG
-from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import TrainConfig, train
+from kickgen.engine.corpus.synthetic import generate_songs
+from kickgen.engine.model.cgae import TINY_CONFIG
+from kickgen.engine.model.recipe import TrainConfig
+from kickgen.engine.model.train import train
 
 out = Path(sys.argv[1])
 songs = [s.signals for s in generate_songs(6, seed=3)]

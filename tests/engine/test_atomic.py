@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kickgen.engine.atomic import atomic_path, creation_mode
 from kickgen.engine.errors import OutputExistsError
-from kickgen.engine.signals import standardize
+from kickgen.engine.signals.frames import standardize
+from kickgen.engine.util.atomic import atomic_path, creation_mode
 
 
 def test_existing_file_is_kept_without_force(tmp_path):

@@ -2,7 +2,7 @@
 
 import torch
 
-from kickgen.engine.augment import random_warp_params, time_warp
+from kickgen.engine.model.augment import random_warp_params, time_warp
 
 
 def test_integer_shift_moves_frames_and_fills_zeros():

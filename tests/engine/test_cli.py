@@ -5,9 +5,9 @@ import json
 import subprocess
 import sys
 
-from kickgen.engine.features_io import load_features, save_features
-from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import CHECKPOINT_NAME, read_checkpoint
+from kickgen.engine.corpus.synthetic import generate_songs
+from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, read_checkpoint
+from kickgen.engine.signals.feature_files import load_features, save_features
 
 KICKGEN = [sys.executable, "-m", "kickgen.engine.cli"]
 

@@ -10,18 +10,19 @@ import mido
 import numpy as np
 import pytest
 
-from kickgen.engine.corpus import MANIFEST_NAME, build_corpus, split_styles
-from kickgen.engine.corpus_features import extract_corpus_features
-from kickgen.engine.demo import quick_train
-from kickgen.engine.factory_presets import make_factory_presets
-from kickgen.engine.features_io import feature_files, load_features
-from kickgen.engine.grooves import StyleFile, family_of, groove_role
-from kickgen.engine.midi_parts import extract_parts, read_parts_midi
-from kickgen.engine.preset_files import load_preset
-from kickgen.engine.report import by_style_file, write_report
-from kickgen.engine.runtime import ModelBundle
-from kickgen.engine.signals_audio import load_audio
-from kickgen.engine.train import CHECKPOINT_NAME
+from kickgen.engine.corpus.build import build_corpus, split_styles
+from kickgen.engine.corpus.features import extract_corpus_features
+from kickgen.engine.corpus.grooves import StyleFile, family_of, groove_role
+from kickgen.engine.corpus.manifest import MANIFEST_NAME
+from kickgen.engine.evaluation.report import by_style_file, write_report
+from kickgen.engine.model.checkpoint import CHECKPOINT_NAME
+from kickgen.engine.model.demo import quick_train
+from kickgen.engine.producer.factory_presets import make_factory_presets
+from kickgen.engine.producer.preset_format import load_preset
+from kickgen.engine.runtime.bundle import ModelBundle
+from kickgen.engine.signals.audio import load_audio
+from kickgen.engine.signals.feature_files import feature_files, load_features
+from kickgen.engine.signals.parts import extract_parts, read_parts_midi
 from kickgen.export.onnx_export import export_checkpoint
 
 STYLES = ("casio/house", "stdlib/waltz")

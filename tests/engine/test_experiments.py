@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from kickgen.engine.experiments import STRETCH_FACTORS, time_stretch
-from kickgen.engine.signals import SAMPLE_RATE
+from kickgen.engine.evaluation.studies import STRETCH_FACTORS, time_stretch
+from kickgen.engine.signals.frames import SAMPLE_RATE
 
 CLICKS_S = np.arange(0.5, 60.0, 0.5)  # a click every half second for a minute
 

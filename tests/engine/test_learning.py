@@ -2,10 +2,11 @@
 
 import numpy as np
 
-from kickgen.engine.demo import RULE, quick_train
-from kickgen.engine.evaluate import true_code_curve
-from kickgen.engine.metrics import score_curves
-from kickgen.engine.synthetic import generate_songs
+from kickgen.engine.corpus.synthetic import generate_songs
+from kickgen.engine.evaluation.metrics import score_curves
+from kickgen.engine.model.demo import RULE, quick_train
+from kickgen.engine.model.torch_runtime import TorchModel
+from kickgen.engine.runtime.kicks import own_code_curve
 
 
 def test_tiny_model_learns_kick_on_bass_notes_on_beats(tmp_path):
@@ -16,9 +17,9 @@ def test_tiny_model_learns_kick_on_bass_notes_on_beats(tmp_path):
     references = [s.kick_times_s for s in held_out]
 
     untrained = quick_train([s.signals for s in train_songs], out_dir=tmp_path / "untrained", epochs=0)
-    before = score_curves([true_code_curve(untrained.model, s.signals) for s in held_out], references)
+    before = score_curves([own_code_curve(TorchModel(untrained.model), s.signals) for s in held_out], references)
     state = quick_train([s.signals for s in train_songs], out_dir=tmp_path / "run", epochs=160, progress=False)
-    after = score_curves([true_code_curve(state.model, s.signals) for s in held_out], references)
+    after = score_curves([own_code_curve(TorchModel(state.model), s.signals) for s in held_out], references)
 
     assert before.f_measure < 0.7  # an untrained model scores about 0.6
     assert after.f_measure >= 0.9, after

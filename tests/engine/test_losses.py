@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from kickgen.engine import losses
+from kickgen.engine.model import losses
 
 
 def test_reconstruction_loss():

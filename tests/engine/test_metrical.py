@@ -2,7 +2,7 @@
 
 import pytest
 
-from kickgen.engine.metrical import metrical_positions, pooled, recall_by_position
+from kickgen.engine.evaluation.metrical import metrical_positions, pooled, recall_by_position
 
 BEATS = [0.0, 0.5, 1.0, 1.5, 2.0]  # 120 bpm
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kickgen.engine.metrics import mean_scores, onset_scores
+from kickgen.engine.evaluation.metrics import mean_scores, onset_scores
 
 
 def test_window_is_50_ms():

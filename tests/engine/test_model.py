@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kickgen.engine.model import CGAE, Critic, ModelConfig, PointwiseStack, receptive_field
+from kickgen.engine.model.cgae import CGAE, Critic, ModelConfig, PointwiseStack, receptive_field
 
 TINY = ModelConfig(conv_channels=(8, 8, 8, 8, 8, 16, 16, 16), mapping_channels=(16, 8, 4), critic_channels=(8, 1))
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from kickgen.engine.peaks import pick_peaks
-from kickgen.engine.signals import FPS
+from kickgen.engine.signals.frames import FPS
+from kickgen.engine.signals.peaks import pick_peaks
 
 
 def bumps(n_frames, centres, heights, width=2.0):

@@ -12,9 +12,9 @@ import numpy as np
 import pedalboard.io
 import pytest
 
-from kickgen.engine.corpus import build_corpus
-from kickgen.engine.metrics import onset_scores
-from kickgen.engine.signals_midi import absolute_events, midi_song, tempo_map
+from kickgen.engine.corpus.build import build_corpus
+from kickgen.engine.evaluation.metrics import onset_scores
+from kickgen.engine.signals.midi import absolute_events, midi_song, tempo_map
 
 ROOT = Path(__file__).resolve().parents[2]
 SONG = ROOT / "examples" / "demo-song"

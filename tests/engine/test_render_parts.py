@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from kickgen.engine.errors import InputFileError, OutputExistsError
-from kickgen.engine.generate import quantize
-from kickgen.engine.kick_audio import render_kicks, synth_kick
-from kickgen.engine.kick_midi import KickStyle, TimeBase, write_kick_midi
-from kickgen.engine.preset_files import (
+from kickgen.engine.producer.kick_audio import render_kicks, synth_kick
+from kickgen.engine.producer.kick_midi import KickStyle, TimeBase, write_kick_midi
+from kickgen.engine.producer.preset_format import (
     Preset,
     PresetError,
     check_model,
@@ -19,8 +18,9 @@ from kickgen.engine.preset_files import (
     load_preset,
     save_preset,
 )
-from kickgen.engine.signals import SAMPLE_RATE, Onsets
-from kickgen.engine.signals_midi import absolute_events, tempo_map
+from kickgen.engine.runtime.kicks import quantize
+from kickgen.engine.signals.frames import SAMPLE_RATE, Onsets
+from kickgen.engine.signals.midi import absolute_events, tempo_map
 
 
 def two_tempo_song(path):

@@ -5,8 +5,8 @@ import pedalboard.io
 import pytest
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
-from kickgen.engine.signals import FPS
-from kickgen.engine.signals_audio import complex_domain_odf, load_audio, signals_from_audio
+from kickgen.engine.signals.audio import complex_domain_odf, load_audio, signals_from_audio
+from kickgen.engine.signals.frames import FPS
 
 SR = 44100
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
-from kickgen.engine.signals import CONTEXT_CHANNELS, FPS
-from kickgen.engine.signals_midi import RoleMap, signals_from_midi
+from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
+from kickgen.engine.signals.midi import RoleMap, signals_from_midi
 
 TPB = 480
 

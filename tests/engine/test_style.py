@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kickgen.engine.style import hold_code, infer_style, sample_code
+from kickgen.engine.runtime.style import hold_code, infer_style, sample_code
 
 
 def test_sampled_code_is_standard_normal_and_held():

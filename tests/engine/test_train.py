@@ -9,21 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from kickgen.engine.corpus.synthetic import generate_songs
 from kickgen.engine.errors import CheckpointError
-from kickgen.engine.model import TINY_CONFIG
-from kickgen.engine.signals import FPS, SongSignals
-from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import (
-    CHECKPOINT_NAME,
-    TrainConfig,
-    clipped_step,
-    learning_rate_scale,
-    load_model,
-    read_checkpoint,
-    sample_crops,
-    train,
-    window,
-)
+from kickgen.engine.model.cgae import TINY_CONFIG
+from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, load_model, read_checkpoint
+from kickgen.engine.model.crops import sample_crops, window
+from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
+from kickgen.engine.model.train import clipped_step, train
+from kickgen.engine.signals.frames import FPS, SongSignals
 
 SONGS = [s.signals for s in generate_songs(6, seed=3)]
 CONFIG = TrainConfig(epochs=2, batch_size=8, chunk_frames=512, crops_per_epoch=16, seed=7)

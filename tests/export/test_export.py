@@ -10,14 +10,16 @@ import onnx
 import pytest
 import torch
 
-from kickgen.engine.bundle import BundleError, BundleInfo, bundle_id
-from kickgen.engine.bundle_weights import load_cgae_from_bundle
-from kickgen.engine.demo import quick_train
+from kickgen.engine.corpus.synthetic import generate_songs
 from kickgen.engine.errors import OutputExistsError
-from kickgen.engine.model import TINY_CONFIG, ModelConfig
-from kickgen.engine.runtime import ModelBundle, ModelInputError
-from kickgen.engine.synthetic import generate_songs
-from kickgen.engine.train import CHECKPOINT_NAME, TrainConfig, load_model, read_checkpoint, train
+from kickgen.engine.model.bundle_weights import load_cgae_from_bundle
+from kickgen.engine.model.cgae import TINY_CONFIG, ModelConfig
+from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, load_model, read_checkpoint
+from kickgen.engine.model.demo import quick_train
+from kickgen.engine.model.recipe import TrainConfig
+from kickgen.engine.model.train import train
+from kickgen.engine.runtime.bundle import ModelBundle, ModelInputError
+from kickgen.engine.runtime.bundle_files import BundleError, BundleInfo, bundle_id
 from kickgen.export import onnx_export
 from kickgen.export.onnx_export import ExportError, export_checkpoint
 
@@ -152,7 +154,7 @@ def test_unknown_bundle_format_is_named(bundle_dir, tmp_path):
 def test_runtime_never_imports_torch(bundle_dir):
     code = (
         "import sys, numpy as np\n"
-        "from kickgen.engine.runtime import ModelBundle\n"
+        "from kickgen.engine.runtime.bundle import ModelBundle\n"
         f"b = ModelBundle.load({str(bundle_dir)!r})\n"
         "x = np.random.default_rng(0).standard_normal((4, 3000)).astype(np.float32)\n"
         "k = b.decode(x, np.zeros((b.info.code_size, 3000), np.float32))\n"
@@ -188,7 +190,7 @@ def test_bundles_ship_inside_packages(bundle_dir, tmp_path):
     code = (
         "import sys\n"
         f"sys.path.insert(0, {str(tmp_path / 'site')!r})\n"
-        "from kickgen.engine.runtime import ModelBundle\n"
+        "from kickgen.engine.runtime.bundle import ModelBundle\n"
         "b = ModelBundle.from_package('producer_models', 'house')\n"
         "print(b.id)\n"
     )

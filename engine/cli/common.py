@@ -1,0 +1,89 @@
+"""Flags and checks that several `kickgen` commands share, declared once."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kickgen.engine.errors import InputFileError, OutputExistsError
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def add_model_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
+
+
+def add_preset_dir_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset-dir", type=Path, help="your preset folder (default: the user data folder)")
+
+
+def add_role_flags(p: argparse.ArgumentParser) -> None:
+    """How a MIDI file's notes are read as snare, kick and bass (`RoleMap`), for files
+    that do not follow General MIDI or name their tracks freely."""
+    group = p.add_argument_group("roles in a MIDI file (defaults: General MIDI)")
+    group.add_argument("--snare-notes", type=int, nargs="+", metavar="NOTE",
+                       help="notes on the drum channel that are the snare (default 38 40 39 37)")
+    group.add_argument("--kick-notes", type=int, nargs="+", metavar="NOTE",
+                       help="notes on the drum channel that are the kick (default 35 36)")
+    group.add_argument("--drum-channel", type=int, metavar="CH", help="1-based channel of the drums (default 10)")
+    group.add_argument("--bass-channels", type=int, nargs="+", metavar="CH",
+                       help="1-based MIDI channels whose notes are the bass (besides GM bass programs)")
+    group.add_argument("--bass-track", nargs="+", metavar="TRACK",
+                       help="tracks whose notes are the bass: a number as error messages count them "
+                            "(0 is the first track), or a name (any track whose name holds it)")
+
+
+def roles_from(args: argparse.Namespace):
+    """The `RoleMap` the role flags ask for (the GM defaults where none is given)."""
+    import re
+
+    from kickgen.engine.signals.midi import RoleMap
+
+    roles = RoleMap()
+    changes: dict = {}
+    if args.snare_notes:
+        changes["snare_notes"] = tuple(args.snare_notes)
+    if args.kick_notes:
+        changes["kick_notes"] = tuple(args.kick_notes)
+    if args.drum_channel is not None:
+        if not 1 <= args.drum_channel <= 16:
+            raise InputFileError("--drum-channel", f"must be a channel 1..16, not {args.drum_channel}")
+        changes["drum_channel"] = args.drum_channel - 1
+    if args.bass_channels:
+        changes["bass_channels"] = tuple(c - 1 for c in args.bass_channels)
+    if args.bass_track:
+        indices = tuple(int(t) for t in args.bass_track if t.isdigit())
+        names = [re.escape(t) for t in args.bass_track if not t.isdigit()]
+        changes["bass_tracks"] = indices
+        if names:
+            changes["bass_track_pattern"] = "|".join([roles.bass_track_pattern, *names])
+    return RoleMap(**{**roles.__dict__, **changes})
+
+
+def preset_dir(args: argparse.Namespace) -> Path:
+    """`--preset-dir`, or the user's preset folder."""
+    from kickgen.engine.producer.preset_store import user_preset_dir
+
+    return args.preset_dir or user_preset_dir()
+
+
+def check_outputs(paths: list[Path | None], force: bool) -> None:
+    """Refuse, before any work, outputs that exist (without `force`) or whose folder is a file."""
+    for path in paths:
+        if path is not None and path.exists() and not force:
+            raise OutputExistsError(path)
+        if path is not None and path.parent.exists() and not path.parent.is_dir():
+            raise InputFileError(path.parent, "is not a folder")

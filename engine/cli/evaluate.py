@@ -1,0 +1,66 @@
+"""`kickgen eval`: the paper's Table 1 and its studies for a model on songs with kicks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from kickgen.engine.cli.common import (
+    add_model_flag,
+    add_role_flags,
+    check_outputs,
+    positive_int,
+    roles_from,
+)
+
+
+def run_eval(args: argparse.Namespace) -> None:
+    from kickgen.engine.evaluation.reference_songs import reference_paths
+    from kickgen.engine.evaluation.run import run_eval as evaluate
+    from kickgen.engine.evaluation.table import format_table
+    from kickgen.engine.util.atomic import atomic_path
+
+    outputs = [p for p in (args.json, args.tempo_png, args.sampling_png) if p is not None]
+    check_outputs(outputs, args.force)
+    songs = reference_paths(args.songs, split=args.split)
+    document = evaluate(
+        songs, domain=args.domain, bundle_dir=args.model, threshold=args.threshold,
+        tempo_songs=args.tempo_songs if args.tempo_png else 0, sampling=args.sampling_png is not None,
+        jobs=args.jobs, features_dir=args.features, progress=not args.quiet, roles=roles_from(args),
+    )
+    print(format_table(document))
+    if args.json:
+        with atomic_path(args.json, force=args.force) as tmp:
+            tmp.write_text(json.dumps(document, indent=1) + "\n")
+    if args.tempo_png or args.sampling_png:
+        from kickgen.engine.plots import plot_sampling, plot_tempo_invariance
+
+        if args.tempo_png:
+            plot_tempo_invariance(document["tempo_invariance"], args.tempo_png)
+        if args.sampling_png:
+            plot_sampling(document["sampling"]["songs"][0], args.sampling_png)
+    for path in outputs:
+        print(f"wrote {path}")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="precision/recall/F of a model on songs with kicks (paper Table 1)")
+    p.add_argument("songs", nargs="+", type=Path, metavar="SONG_OR_DIR",
+                   help="MIDI files, folders of them, or corpus folders")
+    add_model_flag(p)
+    add_role_flags(p)
+    p.add_argument("--domain", choices=("midi", "audio"), default="midi",
+                   help="what the model hears (audio: corpus songs' rendered stems)")
+    p.add_argument("--split", choices=("train", "validation"), default="validation",
+                   help="which songs of a corpus folder (default: validation)")
+    p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
+    p.add_argument("--threshold", type=float, default=0.25, help="peak-picking threshold")
+    p.add_argument("--json", type=Path, help="write per-song and mean scores here")
+    p.add_argument("--tempo-png", type=Path, help="run the tempo-invariance study and draw it here")
+    p.add_argument("--tempo-songs", type=positive_int, default=12, help="songs in the tempo study")
+    p.add_argument("--sampling-png", type=Path, help="run the sampling study and draw its first song here")
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_eval)

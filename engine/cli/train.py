@@ -1,0 +1,120 @@
+"""`kickgen train`: the CGAE trained on feature files (torch, the `train` extra),
+checkpointed every epoch, with its loss curves drawn at the end."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from kickgen.engine.cli.common import positive_int, probability
+from kickgen.engine.errors import InputFileError, OutputExistsError
+
+LOSSES_PNG = "losses.png"
+HISTORY_JSON = "history.json"
+
+
+def model_config_from(path: Path | None):
+    from kickgen.engine.model.cgae import ModelConfig
+
+    if path is None:
+        return ModelConfig()
+    try:
+        return ModelConfig.from_json(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise InputFileError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise InputFileError(path, f"not a model config ({exc})") from None
+
+
+def run_train(args: argparse.Namespace) -> None:
+    from kickgen.engine.model.checkpoint import CHECKPOINT_NAME
+    from kickgen.engine.model.process import Distributed, keep_freed_memory
+    from kickgen.engine.model.recipe import TrainConfig
+    from kickgen.engine.model.train import train
+    from kickgen.engine.signals.feature_files import feature_files, load_features
+
+    checkpoint = args.out / CHECKPOINT_NAME
+    if checkpoint.exists() and not (args.resume or args.force):
+        raise OutputExistsError(checkpoint)
+    songs = [load_features(p) for p in feature_files(args.data)]
+    keep_freed_memory()
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch,
+        chunk_frames=args.chunk_frames,
+        learning_rate=args.lr,
+        critic_learning_rate=args.critic_lr,
+        standardization_weight=args.std_weight,
+        constancy_weight=args.const_weight,
+        kick_displacement_probability=args.displace_kick,
+        max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
+        final_lr_fraction=args.final_lr_fraction,
+        critic_warmup_steps=args.critic_warmup_steps,
+        seed=args.seed,
+        time_limit_s=args.time_limit_s,
+    )
+    state = train(
+        songs,
+        out_dir=args.out,
+        model_config=model_config_from(args.model_config),
+        train_config=config,
+        device=args.device,
+        resume=args.resume,
+        progress=not args.quiet,
+        data_description=f"{len(songs)} feature files from {args.data.resolve().name}/",
+        init_from=args.init_from,
+    )
+    if state.history and Distributed.from_env().is_main:
+        from kickgen.engine.plots import plot_history
+
+        plot_history(state.history, args.out / LOSSES_PNG)
+        (args.out / HISTORY_JSON).write_text(json.dumps(state.history, indent=1) + "\n")
+        last = state.history[-1]
+        print(f"trained {state.epochs_done} epochs; last epoch mse={last['mse']:.4f}; checkpoint {checkpoint}, "
+              f"loss curves {args.out / LOSSES_PNG}")
+        if state.epochs_done < config.epochs:
+            print(f"stopped by --time-limit-s after {state.epochs_done} of {config.epochs} epochs; "
+                  "the same command with --resume finishes the run")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train the CGAE on a directory of feature files (needs torch)")
+    p.add_argument("--data", type=Path, required=True, help="directory of feature files (*.npz)")
+    p.add_argument("--out", type=Path, required=True, help="run directory for checkpoint.pt")
+    p.add_argument("--epochs", type=positive_int, default=100, help="total epochs (with --resume: the new total)")
+    p.add_argument("--batch", type=positive_int, default=100, help="global batch size (crops per step)")
+    p.add_argument("--chunk-frames", type=positive_int, default=1024, help="crop length in frames")
+    p.add_argument("--lr", type=float, default=1e-3, help="CGAE learning rate (Adam)")
+    p.add_argument("--critic-lr", type=float, default=1e-3,
+                   help="critic learning rate (Adam, betas 0.5/0.9); as fast as the CGAE's, so that the "
+                        "critic keeps up and the codes cannot run away from N(0, I)")
+    p.add_argument("--std-weight", type=float, default=1.0,
+                   help="weight of L_std; above 1 it keeps the codes at unit variance from the start, so "
+                        "the decoder cannot learn to ignore them")
+    p.add_argument("--const-weight", type=float, default=1.0,
+                   help="weight of L_const; below 1 the codes may change faster over time (closer "
+                        "ground-truth reconstructions, less constant styles)")
+    p.add_argument("--displace-kick", type=probability, default=0.0, metavar="P",
+                   help="share of training crops whose kick is moved by one or two sixteenths against "
+                        "the snare, bass and beats (0: none), to teach off-beat kicks")
+    p.add_argument("--max-grad-norm", type=float, default=25.0,
+                   help="clip each optimizer's gradient norm to this (0: no clipping); late in a "
+                        "full-size run the norms are about 20-100, so 25 trims the spikes")
+    p.add_argument("--final-lr-fraction", type=float, default=1.0,
+                   help="cosine decay of both learning rates to this fraction over --epochs (1: constant)")
+    p.add_argument("--init-from", type=Path, metavar="BUNDLE",
+                   help="start from a model bundle's weights (models/default: train the shipped model "
+                        "further); a resumed run keeps its own")
+    p.add_argument("--critic-warmup-steps", type=int, default=0,
+                   help="first steps in which only the critic learns (a fresh critic beside --init-from weights)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--model-config", type=Path, help="JSON file of ModelConfig fields (default: the paper's sizes)")
+    p.add_argument("--time-limit-s", type=float, help="stop after the epoch that passes this many seconds")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run directory's checkpoint with its own recipe (only --epochs "
+                        "and --time-limit-s apply)")
+    p.add_argument("--force", action="store_true", help="start afresh over an existing checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar: one summary line per epoch, for logs")
+    p.set_defaults(func=run_train)

@@ -1,0 +1,158 @@
+"""The torch-free runtime: a model bundle run with onnxruntime.
+
+Sessions are tuned for the bridge's latency: one intra-op and one inter-op thread,
+sequential execution, all graph optimizations (ORT_ENABLE_ALL). One thread is the
+fastest choice for one bar (about 700 frames) on a small CPU, and it leaves the other
+cores to the DAW; pass `threads` for whole-song work.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import onnxruntime as ort
+
+from kickgen.engine.errors import KickgenError
+from kickgen.engine.runtime.bundle_files import (
+    DECODER_FILE,
+    ENCODER_FILE,
+    INFO_FILE,
+    BundleError,
+    BundleInfo,
+    verify_files,
+)
+from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
+
+DEFAULT_BUNDLE = "default"  # folder of the shipped bundle inside kickgen.models
+
+
+class ModelInputError(KickgenError):
+    """An array handed to the runtime has the wrong dtype or shape."""
+
+
+class CodeModel(Protocol):
+    """What turns a song's context and kick into codes and back: a `ModelBundle`, or a
+    torch CGAE fresh from training (`model.torch_runtime.TorchModel`)."""
+
+    def encode(self, context: np.ndarray, kick: np.ndarray) -> np.ndarray: ...
+
+    def decode(self, context: np.ndarray, code: np.ndarray) -> np.ndarray: ...
+
+
+def session_options(*, threads: int = 1) -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return options
+
+
+def _batched(name: str, array: np.ndarray, channels: int, n_frames: int | None = None) -> np.ndarray:
+    """Check a float32 (C, T) or (B, C, T) array; return it as (B, C, T)."""
+    if not isinstance(array, np.ndarray) or array.dtype != np.float32:
+        got = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
+        raise ModelInputError(f"{name}: expected a float32 array, got {got}")
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or array.shape[1] != channels or array.shape[2] == 0:
+        raise ModelInputError(f"{name}: expected shape ({channels}, T) or (B, {channels}, T), got {array.shape}")
+    if n_frames is not None and array.shape[2] != n_frames:
+        raise ModelInputError(f"{name}: has {array.shape[2]} frames, the context has {n_frames}")
+    return np.ascontiguousarray(array)
+
+
+@dataclass
+class ModelBundle:
+    """A loaded, verified bundle: `info`, its `id`, and onnxruntime sessions."""
+
+    directory: Path
+    info: BundleInfo
+    id: str
+    decoder: ort.InferenceSession
+    encoder: ort.InferenceSession
+
+    @classmethod
+    def load(cls, directory: str | Path, *, threads: int = 1) -> ModelBundle:
+        """Load and verify a bundle folder; `BundleError` names what is wrong."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise BundleError(directory, "no such model bundle folder")
+        info = BundleInfo.read(directory)
+        if info.context_channels != CONTEXT_CHANNELS or abs(info.fps - FPS) > 1e-9:
+            raise BundleError(
+                directory / INFO_FILE,
+                f"made for channels {info.context_channels} at {info.fps} fps; "
+                f"this kickgen computes {CONTEXT_CHANNELS} at {FPS} fps",
+            )
+        bundle_identity = verify_files(directory, info)
+        options = session_options(threads=threads)
+        providers = ["CPUExecutionProvider"]
+        try:
+            decoder = ort.InferenceSession(str(directory / DECODER_FILE), options, providers=providers)
+            encoder = ort.InferenceSession(str(directory / ENCODER_FILE), options, providers=providers)
+        except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
+            raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
+        return cls(directory, info, bundle_identity, decoder, encoder)
+
+    @classmethod
+    def from_package(cls, package: str, name: str, *, threads: int = 1) -> ModelBundle:
+        """A bundle folder `name` shipped inside `package`, found via importlib.resources."""
+        with importlib.resources.as_file(importlib.resources.files(package) / name) as directory:
+            return cls.load(directory, threads=threads)
+
+    @classmethod
+    def default(cls, *, threads: int = 1) -> ModelBundle:
+        """The default bundle shipped with kickgen (kickgen.models/default)."""
+        return cls.from_package("kickgen.models", DEFAULT_BUNDLE, threads=threads)
+
+    @property
+    def context_size(self) -> int:
+        return len(self.info.context_channels)
+
+    def decode(self, context: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """Kick curve for a context under a code path.
+
+        context: float32 (4, T) or (B, 4, T); code: float32 (16, T) or (B, 16, T).
+        Returns (1, T) or (B, 1, T), matching the input's batching.
+        """
+        x = _batched("context", context, self.context_size)
+        m = _batched("code", code, self.info.code_size, x.shape[2])
+        if m.shape[0] != x.shape[0]:
+            raise ModelInputError(f"code: batch of {m.shape[0]}, the context's is {x.shape[0]}")
+        kick = self.decoder.run(["kick"], {"context": x, "code": m})[0]
+        return kick if context.ndim == 3 else kick[0]
+
+    def encode(self, context: np.ndarray, kick: np.ndarray) -> np.ndarray:
+        """Code path of a song with its kick: (4, T), (1, T) -> (16, T); batched alike."""
+        x = _batched("context", context, self.context_size)
+        y = _batched("kick", kick, 1, x.shape[2])
+        if y.shape[0] != x.shape[0]:
+            raise ModelInputError(f"kick: batch of {y.shape[0]}, the context's is {x.shape[0]}")
+        code = self.encoder.run(["code"], {"context": x, "kick": y})[0]
+        return code if context.ndim == 3 else code[0]
+
+    def decode_window(self, context: np.ndarray, code: np.ndarray, *, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) of `decode(context, code)`, computed on a window.
+
+        context (4, T) and code (16, T) cover the song (or (B, 4, T), (B, 16, T)); the
+        model runs on [start, stop) widened by the decoder's receptive field on each side
+        (clipped to the song), so the result equals whole-song decoding there.
+        Returns (1, stop - start), or (B, 1, stop - start).
+        """
+        n_frames = context.shape[-1]
+        if not 0 <= start < stop <= n_frames:
+            raise ModelInputError(f"window [{start}, {stop}) is not inside the song's {n_frames} frames")
+        rf = self.info.receptive_field
+        lo, hi = max(0, start - rf["decoder_left"]), min(n_frames, stop + rf["decoder_right"])
+        return self.decode(context[..., lo:hi], code[..., lo:hi])[..., start - lo : stop - lo]
+
+
+def load_bundle(directory: str | Path | None = None, *, threads: int = 1) -> ModelBundle:
+    """The bundle in `directory` (a `--model` flag), or the shipped default when None."""
+    return ModelBundle.load(directory, threads=threads) if directory else ModelBundle.default(threads=threads)

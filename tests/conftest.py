@@ -1,0 +1,67 @@
+"""What many test files share: the `kickgen` command run as a producer runs it, the
+assertion that an error is one line with exit code 2, and a tiny trained model (its
+checkpoint and its exported bundle)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_SONG = ROOT / "examples" / "demo-song"
+
+
+@pytest.fixture(scope="session")
+def example_song() -> Path:
+    """The example song's folder: song.mid (kick, snare, bass), snare.flac, bass.flac."""
+    return EXAMPLE_SONG
+
+
+@pytest.fixture(scope="session")
+def kickgen():
+    """`kickgen ARGS...` in a fresh interpreter; returns the CompletedProcess (text)."""
+
+    def run(*args, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kickgen.engine.cli", *map(str, args)],
+                              capture_output=True, text=True, timeout=300, **kwargs)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def one_line_error():
+    """Assert that a command failed as a user is promised: exit 2, one line on stderr,
+    no traceback, naming each of `needles`."""
+
+    def check(result: subprocess.CompletedProcess, *needles: str) -> None:
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        for needle in needles:
+            assert needle in result.stderr, result.stderr
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A tiny CGAE trained for 3 epochs on 8 generated songs: its checkpoint.pt."""
+    from kickgen.engine.corpus.synthetic import generate_songs
+    from kickgen.engine.model.checkpoint import CHECKPOINT_NAME
+    from kickgen.engine.model.demo import quick_train
+
+    run = tmp_path_factory.mktemp("run")
+    quick_train([s.signals for s in generate_songs(8, seed=1)], out_dir=run, epochs=3, progress=False)
+    return run / CHECKPOINT_NAME
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_checkpoint, tmp_path_factory) -> Path:
+    """The tiny checkpoint exported to a model bundle folder."""
+    from kickgen.export.onnx_export import export_checkpoint
+
+    out = tmp_path_factory.mktemp("bundles") / "tiny"
+    export_checkpoint(tiny_checkpoint, out)
+    return out
