@@ -1,6 +1,6 @@
-"""What many test files share: the `kickgen` command run as a producer runs it, the
-assertion that an error is one line with exit code 2, and a tiny trained model (its
-checkpoint and its exported bundle)."""
+"""What many test files share: the `kickgen` command run as a producer runs it, Python in
+a fresh interpreter, the assertion that an error is one line with exit code 2, and a tiny
+trained model (its checkpoint and its exported bundle)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ def kickgen():
     def run(*args, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "kickgen.engine.cli", *map(str, args)],
                               capture_output=True, text=True, timeout=300, **kwargs)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def fresh_python():
+    """Run Python `code` in a fresh interpreter; returns the CompletedProcess (text)."""
+
+    def run(code: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, **kwargs)
 
     return run
 

@@ -7,11 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 import kickgen.bridge
 import kickgen.engine
@@ -96,7 +92,7 @@ def test_the_bridge_never_reaches_the_model_or_the_command_line():
     assert not wrong, "\n".join(wrong)
 
 
-def test_every_module_outside_model_and_export_is_torch_free():
+def test_every_module_outside_model_and_export_is_torch_free(fresh_python):
     """All of them in one fresh interpreter, in order; the first whose import brings
     torch in is named."""
     checked = [m for m in ENGINE + BRIDGE if part_of(m) != "model" and not m.endswith("__main__")]
@@ -107,12 +103,12 @@ def test_every_module_outside_model_and_export_is_torch_free():
         "    if 'torch' in sys.modules:\n"
         "        sys.exit(f'{name} imports torch')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
     assert len(checked) > 40
 
 
-def test_the_producers_commands_never_import_torch(tmp_path, example_song):
+def test_the_producers_commands_never_import_torch(tmp_path, example_song, fresh_python):
     """`kickgen render`, `preset save`, `sample` and `kickgen-bridge --help`, in one fresh
     interpreter that then checks that torch was never imported."""
     song = str(example_song / "song.mid")
@@ -126,7 +122,7 @@ def test_the_producers_commands_never_import_torch(tmp_path, example_song):
         "build_parser().format_help()\n"
         "sys.exit(3 if 'torch' in sys.modules else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "k.mid").exists() and (tmp_path / "x.json").exists()
 

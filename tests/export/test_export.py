@@ -15,7 +15,6 @@ from kickgen.engine.errors import OutputExistsError
 from kickgen.engine.model.bundle_weights import load_cgae_from_bundle
 from kickgen.engine.model.cgae import TINY_CONFIG, ModelConfig
 from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, load_model, read_checkpoint
-from kickgen.engine.model.demo import quick_train
 from kickgen.engine.model.recipe import TrainConfig
 from kickgen.engine.model.train import train
 from kickgen.engine.runtime.bundle import ModelBundle, ModelInputError
@@ -24,23 +23,9 @@ from kickgen.export import onnx_export
 from kickgen.export.onnx_export import ExportError, export_checkpoint
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    run = tmp_path_factory.mktemp("run")
-    quick_train([s.signals for s in generate_songs(8, seed=1)], out_dir=run, epochs=3, progress=False)
-    return run / CHECKPOINT_NAME
-
-
-@pytest.fixture(scope="module")
-def bundle_dir(checkpoint, tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundles") / "tiny"
-    export_checkpoint(checkpoint, out)
-    return out
-
-
 @pytest.mark.parametrize("n_frames", [10, 200, 511, 3000, 20000])
-def test_runtime_matches_torch_at_any_length(checkpoint, bundle_dir, n_frames):
-    model, bundle = load_model(checkpoint), ModelBundle.load(bundle_dir)
+def test_runtime_matches_torch_at_any_length(tiny_checkpoint, tiny_bundle, n_frames):
+    model, bundle = load_model(tiny_checkpoint), ModelBundle.load(tiny_bundle)
     rng = np.random.default_rng(n_frames)
     x = rng.standard_normal((2, 4, n_frames)).astype(np.float32)
     y = rng.standard_normal((2, 1, n_frames)).astype(np.float32)
@@ -52,35 +37,35 @@ def test_runtime_matches_torch_at_any_length(checkpoint, bundle_dir, n_frames):
     assert bundle.decode(x[0], code.numpy()[0]).shape == (1, n_frames)
 
 
-def test_bundle_facts_and_onnx_metadata(bundle_dir):
-    info = BundleInfo.read(bundle_dir)
+def test_bundle_facts_and_onnx_metadata(tiny_bundle):
+    info = BundleInfo.read(tiny_bundle)
     assert info.format_version == 1 and info.code_size == 4
     assert info.context_channels == ("snare", "bass", "beat", "downbeat")
     assert info.receptive_field["decoder"] == 511 and info.threshold == 0.25
     assert info.training["songs"] == 8 and info.training["epochs"] == 3
-    decoder = onnx.load(str(bundle_dir / "decoder.onnx"))
+    decoder = onnx.load(str(tiny_bundle / "decoder.onnx"))
     assert [i.name for i in decoder.graph.input] == ["context", "code"]
     assert [o.name for o in decoder.graph.output] == ["kick"]
     dims = decoder.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and dims[1].dim_value == 4 and dims[2].dim_param == "frames"
     meta = {p.key: p.value for p in decoder.metadata_props}
     assert meta["context_channels"] == "snare,bass,beat,downbeat" and meta["receptive_field_frames"] == "511"
-    encoder = onnx.load(str(bundle_dir / "encoder.onnx"))
+    encoder = onnx.load(str(tiny_bundle / "encoder.onnx"))
     assert [i.name for i in encoder.graph.input] == ["context", "kick"]
     assert [o.name for o in encoder.graph.output] == ["code"]
-    assert len(bundle_id(bundle_dir)) == 64
+    assert len(bundle_id(tiny_bundle)) == 64
 
 
-def test_tampered_and_incomplete_bundles_are_refused(bundle_dir, tmp_path):
+def test_tampered_and_incomplete_bundles_are_refused(tiny_bundle, tmp_path):
     tampered = tmp_path / "tampered"
-    shutil.copytree(bundle_dir, tampered)
+    shutil.copytree(tiny_bundle, tampered)
     data = bytearray((tampered / "decoder.onnx").read_bytes())
     data[-10] ^= 0xFF
     (tampered / "decoder.onnx").write_bytes(bytes(data))
     with pytest.raises(BundleError, match=r"decoder\.onnx: sha256 does not match"):
         ModelBundle.load(tampered)
     incomplete = tmp_path / "incomplete"
-    shutil.copytree(bundle_dir, incomplete)
+    shutil.copytree(tiny_bundle, incomplete)
     (incomplete / "encoder.onnx").unlink()
     with pytest.raises(BundleError, match=r"encoder\.onnx: missing from the model bundle"):
         ModelBundle.load(incomplete)
@@ -89,8 +74,8 @@ def test_tampered_and_incomplete_bundles_are_refused(bundle_dir, tmp_path):
         ModelBundle.load(incomplete)
 
 
-def test_inputs_are_validated(bundle_dir):
-    bundle = ModelBundle.load(bundle_dir)
+def test_inputs_are_validated(tiny_bundle):
+    bundle = ModelBundle.load(tiny_bundle)
     x = np.zeros((4, 100), np.float32)
     with pytest.raises(ModelInputError, match="context: expected a float32 array, got float64"):
         bundle.decode(x.astype(np.float64), np.zeros((4, 100), np.float32))
@@ -100,8 +85,8 @@ def test_inputs_are_validated(bundle_dir):
         bundle.decode(x, np.zeros((4, 99), np.float32))
 
 
-def test_windowed_decoding_equals_whole_song_decoding(bundle_dir):
-    bundle = ModelBundle.load(bundle_dir)
+def test_windowed_decoding_equals_whole_song_decoding(tiny_bundle):
+    bundle = ModelBundle.load(tiny_bundle)
     song = generate_songs(1, seed=9, n_bars=64)[0].signals  # about 2.5 minutes
     code = bundle.encode(song.context, song.kick)
     whole = bundle.decode(song.context, code)
@@ -115,63 +100,63 @@ def test_windowed_decoding_equals_whole_song_decoding(bundle_dir):
     assert np.abs(cut - whole[:, 1000:1172]).max() > 1e-3
 
 
-def test_existing_bundle_needs_force_and_failed_checks_leave_nothing(checkpoint, bundle_dir, tmp_path, monkeypatch):
+def test_existing_bundle_needs_force_and_failed_checks_leave_nothing(tiny_checkpoint, tiny_bundle, tmp_path, monkeypatch):
     with pytest.raises(OutputExistsError):
-        export_checkpoint(checkpoint, bundle_dir)
+        export_checkpoint(tiny_checkpoint, tiny_bundle)
     out = tmp_path / "strict"
-    shutil.copytree(bundle_dir, out)
+    shutil.copytree(tiny_bundle, out)
     before = bundle_id(out)
     monkeypatch.setattr(onnx_export, "TOLERANCE", 0.0)
     with pytest.raises(ExportError, match=r"max abs error .* > 0e\+00"):
-        export_checkpoint(checkpoint, out, force=True)
+        export_checkpoint(tiny_checkpoint, out, force=True)
     assert [p.name for p in tmp_path.iterdir()] == ["strict"] and bundle_id(out) == before
 
 
-def test_force_replaces_bundles_only(checkpoint, bundle_dir, tmp_path):
+def test_force_replaces_bundles_only(tiny_checkpoint, tiny_bundle, tmp_path):
     out = tmp_path / "bundle"
-    shutil.copytree(bundle_dir, out)
+    shutil.copytree(tiny_bundle, out)
     (out / "notes.txt").write_text("stale")
-    export_checkpoint(checkpoint, out, force=True)
+    export_checkpoint(tiny_checkpoint, out, force=True)
     assert not (out / "notes.txt").exists() and ModelBundle.load(out).id == bundle_id(out)
     assert [p.name for p in tmp_path.iterdir()] == ["bundle"]
     music = tmp_path / "Music"
     music.mkdir()
     (music / "song.wav").write_bytes(b"precious")
     with pytest.raises(ExportError, match="Music: exists and is not a model bundle"):
-        export_checkpoint(checkpoint, music, force=True)
+        export_checkpoint(tiny_checkpoint, music, force=True)
     assert (music / "song.wav").read_bytes() == b"precious"
 
 
-def test_unknown_bundle_format_is_named(bundle_dir, tmp_path):
+def test_unknown_bundle_format_is_named(tiny_bundle, tmp_path):
     future = tmp_path / "future"
-    shutil.copytree(bundle_dir, future)
+    shutil.copytree(tiny_bundle, future)
     info = json.loads((future / "bundle.json").read_text())
     (future / "bundle.json").write_text(json.dumps({**info, "format_version": 2, "new_field": 1}))
     with pytest.raises(BundleError, match="bundle format 2; this kickgen reads format 1"):
         ModelBundle.load(future)
 
 
-def test_runtime_never_imports_torch(bundle_dir):
+def test_runtime_never_imports_torch(tiny_bundle, fresh_python):
     code = (
         "import sys, numpy as np\n"
         "from kickgen.engine.runtime.bundle import ModelBundle\n"
-        f"b = ModelBundle.load({str(bundle_dir)!r})\n"
+        f"b = ModelBundle.load({str(tiny_bundle)!r})\n"
         "x = np.random.default_rng(0).standard_normal((4, 3000)).astype(np.float32)\n"
         "k = b.decode(x, np.zeros((b.info.code_size, 3000), np.float32))\n"
         "assert k.shape == (1, 3000)\n"
         "sys.exit(3 if 'torch' in sys.modules else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr or "torch was imported"
 
 
-def test_export_command(checkpoint, tmp_path):
+def test_export_command(tiny_checkpoint, tmp_path):
     out = tmp_path / "bundle"
-    ok = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(checkpoint), "--out", str(out)],
+    ok = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(tiny_checkpoint), "--out", str(out)],
                         capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
     assert "onnxruntime matches torch" in ok.stdout and ModelBundle.load(out).info.code_size == 4
-    again = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(checkpoint), "--out", str(out)],
+    again = subprocess.run([sys.executable, "-m", "kickgen.export.cli", str(tiny_checkpoint), "--out", str(out)],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "already exists (use --force" in again.stderr
     bad = tmp_path / "bad.pt"
@@ -181,12 +166,12 @@ def test_export_command(checkpoint, tmp_path):
     assert fail.returncode == 2 and fail.stderr.count("\n") == 1 and "bad.pt: not a kickgen checkpoint" in fail.stderr
 
 
-def test_bundles_ship_inside_packages(bundle_dir, tmp_path):
+def test_bundles_ship_inside_packages(tiny_bundle, tmp_path, fresh_python):
     """Bundles are found through importlib.resources, as the shipped default is."""
     package = tmp_path / "site" / "producer_models"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    shutil.copytree(bundle_dir, package / "house")
+    shutil.copytree(tiny_bundle, package / "house")
     code = (
         "import sys\n"
         f"sys.path.insert(0, {str(tmp_path / 'site')!r})\n"
@@ -194,35 +179,35 @@ def test_bundles_ship_inside_packages(bundle_dir, tmp_path):
         "b = ModelBundle.from_package('producer_models', 'house')\n"
         "print(b.id)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = fresh_python(code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == bundle_id(bundle_dir)
+    assert result.stdout.strip() == bundle_id(tiny_bundle)
 
 
-def test_a_bundle_gives_back_the_weights_it_was_exported_from(checkpoint, bundle_dir):
-    want = load_model(checkpoint).state_dict()
-    got = load_cgae_from_bundle(bundle_dir, TINY_CONFIG).state_dict()
+def test_a_bundle_gives_back_the_weights_it_was_exported_from(tiny_checkpoint, tiny_bundle):
+    want = load_model(tiny_checkpoint).state_dict()
+    got = load_cgae_from_bundle(tiny_bundle, TINY_CONFIG).state_dict()
     assert got.keys() == want.keys()
     assert max(float((got[k] - want[k]).abs().max()) for k in want) <= 1e-6
 
 
-def test_a_bundle_of_other_sizes_is_refused_naming_it(bundle_dir):
+def test_a_bundle_of_other_sizes_is_refused_naming_it(tiny_bundle):
     with pytest.raises(BundleError, match="do not fit the model config"):
-        load_cgae_from_bundle(bundle_dir, ModelConfig())
+        load_cgae_from_bundle(tiny_bundle, ModelConfig())
 
 
-def test_training_from_a_bundle_starts_at_its_weights_and_warms_the_critic_up(bundle_dir, tmp_path):
+def test_training_from_a_bundle_starts_at_its_weights_and_warms_the_critic_up(tiny_bundle, tmp_path):
     songs = [s.signals for s in generate_songs(4, seed=2)]
     config = TrainConfig(epochs=1, batch_size=8, chunk_frames=512, crops_per_epoch=16, critic_warmup_steps=2)
     state = train(songs, out_dir=tmp_path / "run", model_config=TINY_CONFIG, train_config=config, device="cpu",
-                  progress=False, init_from=bundle_dir)
-    start = load_cgae_from_bundle(bundle_dir, TINY_CONFIG).state_dict()
+                  progress=False, init_from=tiny_bundle)
+    start = load_cgae_from_bundle(tiny_bundle, TINY_CONFIG).state_dict()
     assert all(torch.equal(v, start[k]) for k, v in state.model.state_dict().items())  # 2 warm-up steps of 2
     assert state.history[0]["critic_grad_norm"] > 0 and state.history[0]["grad_norm"] == 0
     assert read_checkpoint(tmp_path / "run" / CHECKPOINT_NAME) and state.training["init_from"] == {
-        "bundle_id": bundle_id(bundle_dir), "epochs": 3}
+        "bundle_id": bundle_id(tiny_bundle), "epochs": 3}
     longer = TrainConfig(**{**config.to_json(), "epochs": 2})
     resumed = train(songs, out_dir=tmp_path / "run", model_config=TINY_CONFIG, train_config=longer, device="cpu",
-                    progress=False, resume=True, init_from=bundle_dir)
-    assert resumed.training["init_from"]["bundle_id"] == bundle_id(bundle_dir)
+                    progress=False, resume=True, init_from=tiny_bundle)
+    assert resumed.training["init_from"]["bundle_id"] == bundle_id(tiny_bundle)
     assert any(not torch.equal(v, start[k]) for k, v in resumed.model.state_dict().items())

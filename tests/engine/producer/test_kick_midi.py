@@ -1,25 +1,12 @@
-"""The pieces of `kickgen render`: quantizing, MIDI kick tracks (tempo map, note-offs,
-merging), kick audio, preset files and names."""
-
-import json
+"""Kick notes to MIDI: the target's tempo map, explicit note-offs, merging, no overwrite."""
 
 import mido
 import numpy as np
 import pytest
 
-from kickgen.engine.errors import InputFileError, OutputExistsError
-from kickgen.engine.producer.kick_audio import render_kicks, synth_kick
+from kickgen.engine.errors import OutputExistsError
 from kickgen.engine.producer.kick_midi import KickStyle, TimeBase, write_kick_midi
-from kickgen.engine.producer.preset_format import (
-    Preset,
-    PresetError,
-    check_model,
-    check_name,
-    load_preset,
-    save_preset,
-)
-from kickgen.engine.runtime.kicks import quantize
-from kickgen.engine.signals.frames import SAMPLE_RATE, Onsets
+from kickgen.engine.signals.frames import Onsets
 from kickgen.engine.signals.midi import absolute_events, tempo_map
 
 
@@ -92,51 +79,3 @@ def test_time_base_from_audio_beats():
     base = TimeBase.from_beats(beats, beats[::3])
     assert base.tempo.tempos_us[0] == pytest.approx(600_000)
     assert [m.numerator for _, m in base.meta if m.type == "time_signature"] == [3]
-
-
-def test_quantize_snaps_to_the_grid_and_keeps_the_louder():
-    beats = np.arange(0, 4, 0.5)  # 120 bpm: sixteenths every 0.125 s
-    kicks = Onsets(np.array([0.01, 0.13, 0.26, 0.24, 1.0]), np.array([0.8, 0.7, 0.9, 1.0, 0.75]))
-    snapped = quantize(kicks, beats, grid="1/16")
-    assert np.allclose(snapped.times_s, [0.0, 0.125, 0.25, 1.0]) and snapped.velocities[2] == 1.0
-    assert quantize(kicks, beats, grid="off") is kicks
-    assert np.allclose(quantize(kicks, beats, grid="1/32").times_s[:2], [0.0, 0.125])
-
-
-def test_kick_audio_places_the_one_shot_by_velocity():
-    one_shot = synth_kick()
-    assert one_shot.dtype == np.float32 and 0.89 < np.abs(one_shot).max() <= 0.9
-    audio = render_kicks(Onsets(np.array([0.5, 1.0]), np.array([1.0, 0.7])), one_shot, n_samples=SAMPLE_RATE * 2)
-    first, second, n = round(0.5 * SAMPLE_RATE), SAMPLE_RATE, len(one_shot)
-    assert np.abs(audio[:first]).max() == 0
-    assert np.array_equal(audio[first:first + n], one_shot)
-    assert np.allclose(audio[second:second + n], 0.7 * one_shot)
-
-
-def preset(**changes):
-    facts = {"name": "my groove", "code": tuple(float(i) for i in range(16)), "model_id": "a" * 64,
-                 "source": {"file": "song.mid", "sha256": "b" * 64, "duration_s": 10.0},
-                 "clustering": {"k": 3, "davies_bouldin": 0.8, "share": 0.6}}
-    return Preset(**{**facts, **changes})
-
-
-def test_preset_files_round_trip_and_refuse_bad_ones(tmp_path):
-    save_preset(preset(), tmp_path / "p.json")
-    assert load_preset(tmp_path / "p.json") == preset()
-    with pytest.raises(OutputExistsError):
-        save_preset(preset(name="other"), tmp_path / "p.json")
-    data = json.loads((tmp_path / "p.json").read_text())
-    (tmp_path / "future.json").write_text(json.dumps({**data, "format_version": 9}))
-    with pytest.raises(InputFileError, match="preset format 9"):
-        load_preset(tmp_path / "future.json")
-    (tmp_path / "nan.json").write_text(json.dumps({**data, "code": [float("nan")] * 16}).replace("NaN", "NaN"))
-    with pytest.raises(InputFileError, match="not finite"):
-        load_preset(tmp_path / "nan.json")
-    with pytest.raises(PresetError, match="made for model aaaaaaaaaaaa"):
-        check_model(preset(), "c" * 64, origin="p.json")
-
-
-@pytest.mark.parametrize("name", ["../evil", "a/b", "", "x" * 65, "dot.json", "back\\slash"])
-def test_preset_names_with_paths_are_refused(name):
-    with pytest.raises(PresetError):
-        check_name(name)

@@ -1,37 +1,21 @@
-"""The `kickgen` command: help, training from feature files, one-line errors with exit 2."""
+"""`kickgen train`: help, training from feature files and resuming, one-line errors with exit 2."""
 
 import importlib.resources
 import json
-import subprocess
-import sys
 
 from kickgen.engine.corpus.synthetic import generate_songs
 from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, read_checkpoint
-from kickgen.engine.signals.feature_files import load_features, save_features
-
-KICKGEN = [sys.executable, "-m", "kickgen.engine.cli"]
+from kickgen.engine.signals.feature_files import save_features
 
 
-def kickgen(*args, cwd=None):
-    return subprocess.run([*KICKGEN, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
-
-
-def test_train_help_answers():
+def test_train_help_answers(kickgen):
     result = kickgen("train", "--help")
     assert result.returncode == 0
     for flag in ("--data", "--out", "--epochs", "--batch", "--device", "--resume"):
         assert flag in result.stdout
 
 
-def test_feature_files_round_trip(tmp_path):
-    song = generate_songs(1, seed=0)[0].signals
-    save_features(tmp_path / "a.npz", song, source="generated")
-    back = load_features(tmp_path / "a.npz")
-    assert (back.context == song.context).all() and (back.kick == song.kick).all()
-    assert back.fps == song.fps and back.silent_channels == song.silent_channels
-
-
-def test_train_then_resume_from_the_command_line(tmp_path):
+def test_train_then_resume_from_the_command_line(tmp_path, kickgen):
     data = tmp_path / "features"
     for i, song in enumerate(generate_songs(4, seed=0)):
         save_features(data / f"song{i}.npz", song.signals)
@@ -58,7 +42,7 @@ def test_train_then_resume_from_the_command_line(tmp_path):
     assert json.loads(after["train_config"])["batch_size"] == 4  # the run's own recipe
 
 
-def test_bad_model_config_is_one_line_and_exit_2(tmp_path):
+def test_bad_model_config_is_one_line_and_exit_2(tmp_path, kickgen):
     data = tmp_path / "features"
     save_features(data / "song.npz", generate_songs(1, seed=0)[0].signals)
     for text in ('[1, 2]', '{"conv_channels": [6, 6, 6, 6, 6, 8, 8, 8]}', '{"colour": "red"}', "{"):
@@ -70,7 +54,7 @@ def test_bad_model_config_is_one_line_and_exit_2(tmp_path):
         assert result.stderr.count("\n") == 1 and "bad.json: not a model config" in result.stderr
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, kickgen):
     empty = tmp_path / "empty"
     empty.mkdir()
     result = kickgen("train", "--data", str(empty), "--out", str(tmp_path / "run"))
@@ -82,7 +66,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.count("\n") == 1 and "bad.npz: not a kickgen feature file" in result.stderr
 
 
-def test_a_bad_init_from_bundle_is_one_line_and_exit_2(tmp_path):
+def test_a_bad_init_from_bundle_is_one_line_and_exit_2(tmp_path, kickgen):
     data = tmp_path / "features"
     save_features(data / "song.npz", generate_songs(1, seed=0)[0].signals)
     not_a_bundle = tmp_path / "not-a-bundle"
