@@ -101,10 +101,10 @@ report: $(STAMP)
 	# the training run's curves, when this checkout trained the model (a clone keeps the committed ones)
 	test ! -f $(RUN)/history.json || cp $(RUN)/losses.png $(RUN)/history.json $(RESULTS)/
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain midi --json $(RESULTS)/eval-midi.json \
-		--tempo-png $(RESULTS)/tempo-midi.png --sampling-png $(RESULTS)/sampling-midi.png --force
+		--tempo-png $(RESULTS)/tempo-midi.png --sampling-png $(RESULTS)/sampling-midi.png --sampling-songs all --force
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain audio --features $(FEATURES) \
 		--json $(RESULTS)/eval-audio.json --tempo-png $(RESULTS)/tempo-audio.png \
-		--sampling-png $(RESULTS)/sampling-audio.png --force
+		--sampling-png $(RESULTS)/sampling-audio.png --sampling-songs all --force
 	$(KICKGEN) eval $(CORPUS) --split train --model models/default --domain midi \
 		--json $(RESULTS)/eval-midi-train.json --force
 	$(KICKGEN) corpus presets --in $(CORPUS) --out presets --model models/default --force

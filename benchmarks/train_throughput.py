@@ -4,7 +4,8 @@
 Measures the seconds of one complete `train_step` (critic step + CGAE step: forward,
 backward and both Adam updates) for the paper's layer sizes (`ModelConfig()`) and the
 `TrainConfig()` defaults, and, for comparison, the bare CGAE forward + backward of the
-reconstruction MSE alone (no augmentation, critic or optimizer). Inputs are random
+reconstruction MSE alone (no augmentation, critic or optimizer), and the full step again
+under bfloat16 autocast (`TrainConfig.bf16`), side by side (`bf16_time_ratio`). Inputs are random
 crops (`sample_crops`) of generated songs (`engine.synthetic`), drawn outside the timed
 region. One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
 The process CPU seconds per step and the load average are reported too: on a shared
@@ -163,6 +164,10 @@ def main() -> None:
     mse, mse_cpu = time_calls(
         mse_only_step(state, batches()), steps=args.steps, label="cgae mse only"
     )
+    bf16_config = dataclasses.replace(train_config, bf16=True)
+    bf16, bf16_cpu = time_calls(
+        full_step(state, batches(), bf16_config), steps=args.steps, label="train_step, bfloat16 autocast"
+    )
     frames = args.batch * args.chunk_frames
     print(
         json.dumps(
@@ -180,6 +185,10 @@ def main() -> None:
                 "step_s_min": min(full),
                 "frames_per_s": frames / statistics.median(full),
                 "step_cpu_s_median": statistics.median(full_cpu),
+                "bf16_step_s_median": statistics.median(bf16),
+                "bf16_frames_per_s": frames / statistics.median(bf16),
+                "bf16_step_cpu_s_median": statistics.median(bf16_cpu),
+                "bf16_time_ratio": statistics.median(bf16) / statistics.median(full),
                 "cgae_only_step_s_median": statistics.median(mse),
                 "cgae_only_step_s_min": min(mse),
                 "cgae_only_frames_per_s": frames / statistics.median(mse),

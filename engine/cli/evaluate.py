@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from kickgen.engine.cli.common import (
@@ -13,6 +14,17 @@ from kickgen.engine.cli.common import (
     positive_int,
     roles_from,
 )
+from kickgen.engine.errors import InputFileError
+
+
+def song_count(text: str) -> int:
+    """A number of songs, 0 or more, or "all"."""
+    if text == "all":
+        return sys.maxsize
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, or all, not {text}")
+    return value
 
 
 def run_eval(args: argparse.Namespace) -> None:
@@ -23,10 +35,12 @@ def run_eval(args: argparse.Namespace) -> None:
 
     outputs = [p for p in (args.json, args.tempo_png, args.sampling_png) if p is not None]
     check_outputs(outputs, args.force)
+    if args.sampling_png and not args.sampling_songs:
+        raise InputFileError("--sampling-png", "draws the sampling study: give --sampling-songs 1 or more")
     songs = reference_paths(args.songs, split=args.split)
     document = evaluate(
         songs, domain=args.domain, bundle_dir=args.model, threshold=args.threshold,
-        tempo_songs=args.tempo_songs if args.tempo_png else 0, sampling=args.sampling_png is not None,
+        tempo_songs=args.tempo_songs if args.tempo_png else 0, sampling_songs=args.sampling_songs,
         jobs=args.jobs, features_dir=args.features, progress=not args.quiet, roles=roles_from(args),
     )
     print(format_table(document))
@@ -59,7 +73,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, help="write per-song and mean scores here")
     p.add_argument("--tempo-png", type=Path, help="run the tempo-invariance study and draw it here")
     p.add_argument("--tempo-songs", type=positive_int, default=12, help="songs in the tempo study")
-    p.add_argument("--sampling-png", type=Path, help="run the sampling study and draw its first song here")
+    p.add_argument("--sampling-png", type=Path, help="draw the sampling study's first song here")
+    p.add_argument("--sampling-songs", type=song_count, default=12, metavar="N|all",
+                   help="songs in the sampling study (diversity and plausibility of sampled styles; 0: none)")
     p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from kickgen.engine.cli.common import positive_int, probability
@@ -25,6 +26,16 @@ def model_config_from(path: Path | None):
         raise InputFileError(path, "no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError) as exc:
         raise InputFileError(path, f"not a model config ({exc})") from None
+
+
+def validation_songs(directory: Path, n_songs: int) -> list:
+    """`n_songs` feature files of `directory` spread evenly over its sorted names, for
+    validating while training (those without a kick are skipped)."""
+    from kickgen.engine.signals.feature_files import feature_files, load_features
+
+    files = feature_files(directory)
+    picked = files[:: max(1, len(files) // n_songs)][:n_songs]
+    return [song for song in map(load_features, picked) if song.kick is not None]
 
 
 def run_train(args: argparse.Namespace) -> None:
@@ -48,6 +59,12 @@ def run_train(args: argparse.Namespace) -> None:
         standardization_weight=args.std_weight,
         constancy_weight=args.const_weight,
         kick_displacement_probability=args.displace_kick,
+        input_dropout=args.input_dropout,
+        input_dropout_mode=args.input_dropout_mode,
+        warp_mode=args.warp_mode,
+        std_loss_form=args.std_loss_form,
+        bf16=args.bf16,
+        validate_every=args.validate_every if args.validation else 0,
         max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
         final_lr_fraction=args.final_lr_fraction,
         critic_warmup_steps=args.critic_warmup_steps,
@@ -57,13 +74,15 @@ def run_train(args: argparse.Namespace) -> None:
     state = train(
         songs,
         out_dir=args.out,
-        model_config=model_config_from(args.model_config),
+        model_config=replace(model_config_from(args.model_config), mapping_bias=False) if args.bilinear
+        else model_config_from(args.model_config),
         train_config=config,
         device=args.device,
         resume=args.resume,
         progress=not args.quiet,
         data_description=f"{len(songs)} feature files from {args.data.resolve().name}/",
         init_from=args.init_from,
+        validation=validation_songs(args.validation, args.validation_songs) if args.validation else (),
     )
     if state.history and Distributed.from_env().is_main:
         from kickgen.engine.plots import plot_history
@@ -98,6 +117,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--displace-kick", type=probability, default=0.0, metavar="P",
                    help="share of training crops whose kick is moved by one or two sixteenths against "
                         "the snare, bass and beats (0: none), to teach off-beat kicks")
+    p.add_argument("--input-dropout", type=probability, default=0.5, metavar="P",
+                   help="input dropout on the context (the paper's 0.5)")
+    p.add_argument("--input-dropout-mode", choices=("frames", "parts"), default="frames",
+                   help="frames: single values, rescaled (the paper's); parts: a crop loses its whole snare "
+                        "or bass channel with that probability, the beat grid never")
+    p.add_argument("--warp-mode", choices=("linear", "peaks"), default="linear",
+                   help="the shift/scale augmentation: linear interpolation, or peaks that keep their height")
+    p.add_argument("--std-loss-form", choices=("sigma", "paper"), default="sigma",
+                   help="L_std as mu^2 + (sigma - 1)^2, or as the paper writes it, mu^2 + (sigma^2 - 1)^2")
+    p.add_argument("--bilinear", action="store_true",
+                   help="a bias-free mapping path (W and its transpose): a zero code closes the decoder's gate")
+    p.add_argument("--validation", type=Path, metavar="FEATURES_DIR",
+                   help="held-out feature files: every --validate-every epochs the run measures ground-truth "
+                        "and self-transfer F on them, and best.pt is the epoch of the highest mean")
+    p.add_argument("--validate-every", type=positive_int, default=4, metavar="N", help="epochs between validations")
+    p.add_argument("--validation-songs", type=positive_int, default=24, metavar="N",
+                   help="how many of --validation's files (spread over them) to validate on")
+    p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
     p.add_argument("--max-grad-norm", type=float, default=25.0,
                    help="clip each optimizer's gradient norm to this (0: no clipping); late in a "
                         "full-size run the norms are about 20-100, so 25 trims the spikes")

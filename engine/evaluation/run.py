@@ -1,15 +1,25 @@
-"""`kickgen eval`: Table 1 on a set of songs, optionally the tempo and sampling studies,
-in worker processes, to one JSON document."""
+"""`kickgen eval`: Table 1 on a set of songs with the steering diagnostics, the sampling
+study on the first songs and optionally the tempo study, in worker processes, to one
+JSON document."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kickgen.engine.errors import InputFileError
+from kickgen.engine.evaluation.metrics import OnsetScores
 from kickgen.engine.evaluation.reference_songs import ReferenceSong, load_reference
+from kickgen.engine.evaluation.steering import (
+    other_songs,
+    other_style_scores,
+    steering_scores,
+    summarize_steering,
+)
 from kickgen.engine.evaluation.studies import sampling_study, tempo_invariance
-from kickgen.engine.evaluation.table import evaluate_song, summarize
+from kickgen.engine.evaluation.table import evaluate_song, scores_json, summarize
 from kickgen.engine.runtime.bundle import load_bundle
 from kickgen.engine.signals.feature_files import load_features
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS
@@ -50,9 +60,13 @@ def load_song(job: EvalJob) -> ReferenceSong:
 
 
 def run_job(job: EvalJob) -> dict:
+    """One song's Table 1 entry, its zero-code and moved-grid scores, and its studies."""
     bundle = load_bundle(job.bundle_dir)
     song = load_song(job)
-    result = {"table": evaluate_song(bundle, song, threshold=job.threshold)}
+    table = evaluate_song(bundle, song, threshold=job.threshold)
+    own_code = np.asarray(table["style_code"]["code"], dtype=np.float32)
+    steering = steering_scores(bundle, song, own_code, threshold=job.threshold)
+    result = {"table": table, "steering": {name: scores_json(s) for name, s in steering.items()}}
     if job.tempo:
         result["tempo"] = tempo_invariance(bundle, song, threshold=job.threshold)
     if job.sampling:
@@ -60,22 +74,47 @@ def run_job(job: EvalJob) -> dict:
     return result
 
 
+def run_other_styles(item: tuple[EvalJob, list[list[float]]]) -> dict:
+    """One song's mean scores under other songs' style codes."""
+    job, codes = item
+    scores = other_style_scores(load_bundle(job.bundle_dir), load_song(job),
+                                [np.asarray(c, dtype=np.float32) for c in codes], threshold=job.threshold)
+    return scores_json(scores)
+
+
+def steering_section(work: list[EvalJob], results: list[dict], *, jobs: int, progress: bool) -> dict:
+    """The steering diagnostics of every song (other songs' styles need two songs or more)
+    and their means (`summarize_steering`)."""
+    songs = [{"song": r["table"]["song"], "own": scores_json(OnsetScores(**r["table"]["self_transfer"])),
+              **r["steering"]} for r in results]
+    if len(results) > 1:
+        codes = [r["table"]["style_code"]["code"] for r in results]
+        styles = [job.meta.get("style") for job in work]
+        items = [(job, [codes[j] for j in other_songs(styles, i)]) for i, job in enumerate(work)]
+        for song, other in zip(songs, run_parallel(run_other_styles, items, jobs=jobs,
+                                                   desc="eval: other songs' styles", progress=progress)):
+            song["other_styles"] = other
+    return {**summarize_steering(songs), "songs": songs}
+
+
 def run_eval(
     songs: list[tuple[Path, dict]], *, domain: str, bundle_dir: Path | None, threshold: float,
-    tempo_songs: int, sampling: bool, jobs: int, features_dir: Path | None = None, progress: bool = True,
+    tempo_songs: int, sampling_songs: int, jobs: int, features_dir: Path | None = None, progress: bool = True,
     roles: RoleMap = RoleMap(),
 ) -> dict:
     """Evaluate `songs` ((path, manifest entry) pairs). The tempo study runs on the first
-    `tempo_songs` songs. Returns the JSON document (see `summarize`), with the model's id
-    and, when run, `tempo_invariance` and `sampling` sections."""
+    `tempo_songs` songs, the sampling study on the first `sampling_songs`. Returns the
+    JSON document (see `summarize`), with the model's id, a `steering` section and, when
+    run, `tempo_invariance` and `sampling` sections."""
     if not songs:
         raise InputFileError("eval", "no songs to evaluate")
     bundle = load_bundle(bundle_dir)
-    work = [EvalJob(p, meta, domain, bundle_dir, threshold, i < tempo_songs, sampling, features_dir, roles)
+    work = [EvalJob(p, meta, domain, bundle_dir, threshold, i < tempo_songs, i < sampling_songs, features_dir, roles)
             for i, (p, meta) in enumerate(songs)]
     results = run_parallel(run_job, work, jobs=jobs, desc=f"eval ({domain})", progress=progress)
     document = {"model": bundle.id, "domain": domain, "threshold": threshold,
-                **summarize([r["table"] for r in results])}
+                **summarize([r["table"] for r in results]),
+                "steering": steering_section(work, results, jobs=jobs, progress=progress)}
     tempo = [r["tempo"] for r in results if "tempo" in r]
     if tempo:
         factors = list(tempo[0]["agreement_f"])

@@ -90,7 +90,7 @@ def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float 
     result["by_position"] = {name: recall_by_position(song.kick_s, times, song.score_beats_s)
                              for name, times in estimated.items()}
     result["style_code"] = {"k": style.k, "davies_bouldin": round(style.davies_bouldin, 4),
-                            "share": round(style.share, 4)}
+                            "share": round(style.share, 4), "code": style.code.round(6).tolist()}
     return result
 
 
@@ -138,8 +138,22 @@ def format_table(document: dict) -> str:
         study = document["tempo_invariance"]
         per = ", ".join(f"{float(f):.0%}: {v:.3f}" for f, v in study["mean_f"].items())
         lines.append(f"tempo invariance (agreement F): {per}; mean {study['mean_over_factors']:.3f}")
+    if "steering" in document:
+        lines.append(format_steering(document["steering"]))
     if "sampling" in document:
         study = document["sampling"]
         lines.append(f"sampling: diversity (mean pairwise 1-F of picked) {study['mean_diversity_picked']:.3f}, "
                      f"plausible {study['mean_plausible_share']:.1%}")
     return "\n".join(lines)
+
+
+def format_steering(steering: dict) -> str:
+    """One line: F under the song's own style against other songs' styles and the zero
+    code, and with the beat grid moved by one beat."""
+    own = steering["own"]
+    parts = [f"steering: own style F {own:.3f}"]
+    if "other_styles" in steering:
+        parts.append(f"other songs' styles {steering['other_styles']:.3f} (own {steering['own_minus_other']:+.3f})")
+    parts.append(f"zero code {steering['zero_code']:.3f} (own {steering['own_minus_zero']:+.3f})")
+    parts.append(f"downbeat moved one beat {steering['bar_shifted']:.3f} (drop {steering['bar_shift_drop']:+.3f})")
+    return ", ".join(parts)

@@ -32,6 +32,10 @@ class ModelConfig:
     kernel_size: int = 2
     mapping_channels: tuple[int, ...] = (128, 128, 64, 32, 32, 16)  # W; the last is the code size
     critic_channels: tuple[int, ...] = (256, 128, 64, 64, 1)
+    # Biases in W and its transpose open a path around the code: with them a zero code
+    # still gates the decoder wide open. False makes the mapping path bias-free, so that
+    # m = 0 closes the gate, as paper Eq. 1-2 are bilinear in the code.
+    mapping_bias: bool = True
 
     def __post_init__(self):
         sizes = (self.context_channels, self.target_channels, self.kernel_size, *self.conv_channels,
@@ -200,6 +204,14 @@ class PointwiseStack(nn.Module):
         if transposable:  # the adjoint pass has biases of its own
             self.transpose_biases = nn.ParameterList(nn.Parameter(torch.zeros(c)) for c in channels[:-1])
 
+    def hold_biases_at_zero(self) -> None:
+        """Zero every bias, forward and transposed, and keep it out of training. The biases
+        stay in the graph (as zeros), so exported layers keep the names a bundle's
+        weights are read back by (`bundle_weights`)."""
+        for bias in [layer.bias for layer in self.layers] + list(getattr(self, "transpose_biases", [])):
+            nn.init.zeros_(bias)
+            bias.requires_grad_(False)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, layer in enumerate(self.layers):
             x = F.conv1d(x, layer.weight if i == 0 else after_selu(layer.weight), layer.bias)
@@ -230,6 +242,8 @@ class CGAE(nn.Module):
         )
         self.V = DilatedStack(config.target_channels, config, transposable=True)
         self.W = PointwiseStack((config.conv_channels[-1], *config.mapping_channels), transposable=True)
+        if not config.mapping_bias:
+            self.W.hold_biases_at_zero()
 
     def encode(self, context: torch.Tensor, kick: torch.Tensor) -> torch.Tensor:
         """(B, 4, T), (B, 1, T) -> code (B, code_size, T)."""

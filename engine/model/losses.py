@@ -19,16 +19,20 @@ def constancy_loss(code: torch.Tensor) -> torch.Tensor:
     return (code[..., 1:] - code[..., :-1]).pow(2).sum(dim=1).mean()
 
 
-def standardization_loss(code: torch.Tensor) -> torch.Tensor:
-    """L_std (paper Eq. 4): every code dimension has zero mean and unit standard
-    deviation over time and batch; mean over dimensions of μ_k² + (σ_k - 1)².
+def standardization_loss(code: torch.Tensor, *, form: str = "sigma") -> torch.Tensor:
+    """L_std: every code dimension has zero mean and unit variance over time and batch;
+    the mean over dimensions of μ_k² + (σ_k - 1)² (`form` "sigma"), or of μ_k² +
+    (σ_k² - 1)² as paper Eq. 4 writes it ("paper").
 
-    Written on σ rather than σ²: (σ² - 1)² has no gradient at σ = 0, so codes that
-    collapse to a constant (the decoder then ignores them) would never be pulled back;
-    (σ - 1)² pulls with slope 2 there. Both are zero exactly at unit variance.
+    The "sigma" form pulls codes that collapse to a constant back: (σ² - 1)² has no
+    gradient at σ = 0, so such codes (the decoder then ignores them) would stay; (σ - 1)²
+    pulls with slope 2 there. Both are zero exactly at unit variance.
     """
     mean = code.mean(dim=(0, 2))
-    std = (code.var(dim=(0, 2), unbiased=False) + 1e-8).sqrt()
+    variance = code.var(dim=(0, 2), unbiased=False)
+    if form == "paper":
+        return (mean.pow(2) + (variance - 1).pow(2)).mean()
+    std = (variance + 1e-8).sqrt()
     return (mean.pow(2) + (std - 1).pow(2)).mean()
 
 

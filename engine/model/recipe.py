@@ -21,6 +21,13 @@ class TrainConfig:
     learning_rate: float = 1e-3
     critic_learning_rate: float = 1e-3
     input_dropout: float = 0.5
+    # "frames": the paper's dropout of single values (rescaled by 1 / (1 - p)); "parts":
+    # each crop loses its whole snare or bass channel with that probability, beats never
+    input_dropout_mode: str = "frames"
+    # "linear": ψθ interpolates linearly; "peaks": peaks keep their height (`time_warp_peaks`)
+    warp_mode: str = "linear"
+    std_loss_form: str = "sigma"  # "sigma": μ² + (σ - 1)²; "paper": μ² + (σ² - 1)² (Eq. 4)
+    bf16: bool = False  # forward and backward passes under CPU/CUDA autocast to bfloat16
     max_shift_frames: float = 150.0
     scale_range: tuple[float, float] = (0.8, 1.2)
     gradient_penalty_weight: float = 10.0
@@ -31,8 +38,16 @@ class TrainConfig:
     max_grad_norm: float | None = 25.0  # clip each optimizer's gradient norm; None: no clipping
     final_lr_fraction: float = 1.0  # cosine decay to this fraction of each rate by the last epoch
     critic_warmup_steps: int = 0  # first steps of a run in which only the critic learns
+    validate_every: int = 0  # epochs between validations (and the last epoch); 0: none, best.pt by training mse
     seed: int = 0
     time_limit_s: float | None = None
+
+    def __post_init__(self):
+        choices = {"input_dropout_mode": ("frames", "parts"), "warp_mode": ("linear", "peaks"),
+                   "std_loss_form": ("sigma", "paper")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from kickgen.engine.errors import CheckpointError, TrainingSetupError
 from kickgen.engine.model import losses
-from kickgen.engine.model.augment import random_warp_params, time_warp
+from kickgen.engine.model.augment import drop_parts, random_warp_params, time_warp, time_warp_peaks
 from kickgen.engine.model.bundle_weights import load_cgae_from_bundle
 from kickgen.engine.model.cgae import Critic, ModelConfig
 from kickgen.engine.model.checkpoint import (
@@ -40,11 +40,13 @@ from kickgen.engine.model.checkpoint import (
 from kickgen.engine.model.crops import sample_crops
 from kickgen.engine.model.process import Distributed, resolve_device, time_is_up
 from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
+from kickgen.engine.model.validation import validation_scores
 from kickgen.engine.runtime.bundle_files import BundleInfo, bundle_id
-from kickgen.engine.signals.frames import SongSignals
+from kickgen.engine.signals.frames import CONTEXT_CHANNELS, SongSignals
 
 SUMMARY_EVERY_S = 10.0  # beside a progress bar, at most one epoch summary line per this many seconds
 SUMMARY_TERMS = ("mse", "const", "std", "adv", "gp", "grad_norm")
+PART_CHANNELS = tuple(CONTEXT_CHANNELS.index(name) for name in ("snare", "bass"))  # what "parts" dropout drops
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,19 @@ def clipped_step(optimizer: torch.optim.Optimizer, module: torch.nn.Module, max_
     return float(norm)
 
 
+def input_dropout(context: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The recipe's dropout on a (B, 4, T) context: single values ("frames", the paper's)
+    or the whole snare and bass channels of a crop ("parts")."""
+    if config.input_dropout_mode == "parts":
+        return drop_parts(context, config.input_dropout, channels=PART_CHANNELS, generator=generator)
+    return F.dropout(context, config.input_dropout)
+
+
+def autocast(device: torch.device, enabled: bool):
+    """bfloat16 autocast on `device`'s type when `enabled` (the recipe's `bf16`)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
 def train_step(
     nets: Networks, state: TrainState, x: torch.Tensor, y: torch.Tensor, config: TrainConfig,
     generator: torch.Generator, *, update_model: bool = True,
@@ -95,18 +110,20 @@ def train_step(
         batch, max_shift_frames=config.max_shift_frames, scale_range=config.scale_range, generator=generator
     )
     shift, scale = shift.to(x.device), scale.to(x.device)
-    # 50 % dropout on x: the encoder's and the decoder's contexts get their own masks
-    x_in = F.dropout(x, config.input_dropout)
-    x_warped = F.dropout(time_warp(x, shift, scale), config.input_dropout)
-    y_warped = time_warp(y, shift, scale)
-    with torch.set_grad_enabled(update_model):  # a warm-up step needs no graph of the CGAE
+    warp = time_warp_peaks if config.warp_mode == "peaks" else time_warp
+    # dropout on x: the encoder's and the decoder's contexts get their own masks
+    x_in, x_warped = (input_dropout(c, config, generator) for c in (x, warp(x, shift, scale)))
+    y_warped = warp(y, shift, scale)
+    with torch.set_grad_enabled(update_model), autocast(x.device, config.bf16):  # no CGAE graph in a warm-up step
         code, features, reconstruction = nets.model(x_in, y, x_warped)
+    code, features, reconstruction = code.float(), features.float(), reconstruction.float()
 
     # Critic step: score noise high and codes low, with a gradient penalty on mixes.
     noise = torch.randn(code.shape, generator=generator).to(x.device)
     alpha = torch.rand(batch, 1, 1, generator=generator).to(x.device)
     mixed = (alpha * code.detach() + (1 - alpha) * noise).requires_grad_(True)
-    scores = nets.critic(torch.cat([code.detach(), noise, mixed]), features.detach().repeat(3, 1, 1))
+    with autocast(x.device, config.bf16):
+        scores = nets.critic(torch.cat([code.detach(), noise, mixed]), features.detach().repeat(3, 1, 1)).float()
     on_code, on_noise, on_mixed = scores.chunk(3)
     critic_gap = losses.critic_gap(on_code, on_noise)
     penalty = losses.gradient_penalty(on_mixed, mixed)
@@ -118,12 +135,14 @@ def train_step(
     # critic's condition U x is held fixed here, so that only the code answers to it.
     # D(η, U x) does not depend on the CGAE: the critic step's score stands in for it.
     nets.bare_critic.requires_grad_(False)
-    adversarial = losses.critic_gap(nets.bare_critic(code, features.detach()), on_noise.detach())
+    with autocast(x.device, config.bf16):
+        on_own_code = nets.bare_critic(code, features.detach()).float()
+    adversarial = losses.critic_gap(on_own_code, on_noise.detach())
     nets.bare_critic.requires_grad_(True)
     terms = {
         "mse": losses.reconstruction_loss(y_warped, reconstruction),
         "const": losses.constancy_loss(code),
-        "std": losses.standardization_loss(code),
+        "std": losses.standardization_loss(code, form=config.std_loss_form),
     }
     total = (terms["mse"] + config.constancy_weight * terms["const"] + config.standardization_weight * terms["std"]
              - config.adversarial_weight * adversarial)
@@ -188,9 +207,19 @@ def start_state(
     return state, train_config
 
 
+def is_best(record: dict, history: list[dict]) -> bool:
+    """Whether this epoch's record is the best so far: by validation F ("val_f") once a
+    run validates, else by lowest training L_mse."""
+    validated = [h["val_f"] for h in history if "val_f" in h]
+    if validated:
+        return "val_f" in record and record["val_f"] >= max(validated)
+    return record["mse"] <= min(h["mse"] for h in history)
+
+
 def print_summary(record: dict, epochs: int) -> None:
     """One line per epoch, flushed, so that a log file (`--quiet` under nohup) gets each line as it comes."""
-    tqdm.write(f"epoch {record['epoch']}/{epochs} " + " ".join(f"{k}={record[k]:.4f}" for k in SUMMARY_TERMS)
+    terms = [k for k in (*SUMMARY_TERMS, "val_gt_f", "val_self_f") if k in record]
+    tqdm.write(f"epoch {record['epoch']}/{epochs} " + " ".join(f"{k}={record[k]:.4f}" for k in terms)
                + f" ({record['seconds']:.1f} s)")
     sys.stdout.flush()
 
@@ -206,10 +235,13 @@ def train(
     progress: bool = True,
     data_description: str = "",
     init_from: str | Path | None = None,
+    validation: list[SongSignals] = (),
 ) -> TrainState:
     """Train on `songs` (each with a kick) and checkpoint to `out_dir` after every epoch
-    (`checkpoint.pt`, to resume; `best.pt`, the epoch of lowest training L_mse, to export:
-    an adversarial run can spike and take many epochs to recover).
+    (`checkpoint.pt`, to resume; `best.pt`, to export: the validated epoch of highest
+    validation F when `validation` songs are given and `train_config.validate_every` is
+    set, else the epoch of lowest training L_mse, since an adversarial run can spike and
+    take many epochs to recover).
 
     With `resume`, continue from `out_dir`'s checkpoint with its model and recipe; only
     `train_config.epochs` and `time_limit_s` apply (see `restore_state`). Under
@@ -248,12 +280,16 @@ def train(
     while state.epochs_done < train_config.epochs:
         record = run_epoch(nets, state, songs, train_config, dist_info=dist_info, device=torch_device,
                            steps=steps_per_epoch, progress=progress)
-        state.history.append(record)
         state.epochs_done += 1
+        validating = validation and train_config.validate_every and dist_info.is_main and (
+            state.epochs_done % train_config.validate_every == 0 or state.epochs_done == train_config.epochs)
+        if validating:
+            record.update(validation_scores(state.model, list(validation)))
+        state.history.append(record)
         state.training.update(epochs=state.epochs_done, last_epoch=record)
         if dist_info.is_main:
             save_checkpoint(out_dir / CHECKPOINT_NAME, state, train_config)
-            if record["mse"] <= min(h["mse"] for h in state.history):
+            if is_best(record, state.history):
                 save_checkpoint(out_dir / BEST_CHECKPOINT_NAME, state, train_config)
             if not progress or time.monotonic() - last_summary >= SUMMARY_EVERY_S or record["epoch"] == 1:
                 last_summary = time.monotonic()

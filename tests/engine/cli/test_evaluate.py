@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import mido
+import pytest
 
 from kickgen.engine.corpus.manifest import MANIFEST_NAME
 from kickgen.engine.evaluation.report import write_report
@@ -32,6 +33,13 @@ def test_eval_json_and_report(tiny_corpus, corpus_features, corpus_bundle, tmp_p
     assert kicks_by_position["beat"]["share"] > 0.3 and "recall by position, ground-truth codes" in result.stdout
     assert set(document["tempo_invariance"]["mean_f"]) == {"0.8", "0.9", "1.1", "1.2"}
     assert 0 <= document["sampling"]["mean_diversity_picked"] <= 1
+    steering = document["steering"]
+    assert steering["n_songs"] == n_train and len(steering["songs"]) == n_train
+    assert steering["own"] == document["mean"]["self_transfer"]["f"]
+    for name in ("other_styles", "zero_code", "bar_shifted"):
+        assert 0 <= steering[name] <= 1 and all(0 <= s[name]["f"] <= 1 for s in steering["songs"])
+    assert steering["own_minus_other"] == pytest.approx(steering["own"] - steering["other_styles"], abs=1e-3)
+    assert "steering: own style F" in result.stdout and "downbeat moved one beat" in result.stdout
     for png in ("tempo-midi.png", "sampling-midi.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "history.json").write_text(json.dumps(

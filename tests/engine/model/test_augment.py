@@ -2,7 +2,7 @@
 
 import torch
 
-from kickgen.engine.model.augment import random_warp_params, time_warp
+from kickgen.engine.model.augment import drop_parts, random_warp_params, time_warp, time_warp_peaks
 
 
 def test_integer_shift_moves_frames_and_fills_zeros():
@@ -32,3 +32,29 @@ def test_random_params_stay_in_range():
     shift, scale = random_warp_params(1000, max_shift_frames=150, scale_range=(0.8, 1.2), generator=g)
     assert shift.abs().max() <= 150 and shift.min() < -100 and shift.max() > 100
     assert scale.min() >= 0.8 and scale.max() <= 1.2
+
+
+def test_the_peak_keeping_warp_keeps_every_spike_whole():
+    """Linear interpolation lowers a spike that lands between frames; the peak-keeping
+    warp moves it to the nearest frame at full height, and leaves smooth curves as the
+    linear warp does."""
+    x = torch.zeros(1, 1, 201)
+    x[0, 0, [40, 77, 128, 161]] = 1.0
+    shift, scale = torch.tensor([3.1]), torch.tensor([0.87])
+    linear, kept = time_warp(x, shift, scale), time_warp_peaks(x, shift, scale)
+    assert float(linear.max()) < 0.9
+    centre = 100
+    want = [round((f - centre) * 0.87 + centre + 3.1) for f in (40, 77, 128, 161)]  # none near a half
+    assert [i for i in want if kept[0, 0, i] == 1.0] == want
+    smooth = torch.sin(torch.linspace(0, 6, 201)).reshape(1, 1, 201)
+    assert torch.allclose(time_warp_peaks(smooth, shift, scale)[..., 20:-20], time_warp(smooth, shift, scale)[..., 20:-20],
+                          atol=0.02)
+
+
+def test_part_dropout_removes_whole_channels_and_never_rescales():
+    context = torch.rand(400, 4, 32) + 1.0
+    dropped = drop_parts(context, 0.3, channels=(0, 1), generator=torch.Generator().manual_seed(0))
+    gone = (dropped == 0).all(dim=2)  # (B, C): whole channels zeroed
+    kept = (dropped == context).all(dim=2)
+    assert (gone | kept).all() and kept[:, 2:].all()  # a channel goes whole or not at all; the grid stays
+    assert 0.2 < float(gone[:, :2].float().mean()) < 0.4

@@ -1,5 +1,7 @@
 """The CGAE's structure: shapes, grouping, tied weights, receptive field."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -94,3 +96,24 @@ def test_receptive_field_matches_an_impulse_response():
 def test_config_round_trips_through_json():
     assert ModelConfig.from_json(TINY.to_json()) == TINY
     assert TINY.code_size == 4 and ModelConfig().code_size == 16
+
+
+def test_a_bias_free_mapping_closes_the_gate_at_a_zero_code():
+    """With `mapping_bias=False` the decoder's output under m = 0 does not depend on the
+    context (a constant away from the edges); with the biases it does."""
+    torch.manual_seed(0)
+    context = torch.randn(2, 4, 1200)
+    zero = torch.zeros(2, TINY.code_size, 1200)
+    middle = slice(600 - 100, 600 + 100)
+    gated = CGAE(replace(TINY, mapping_bias=False))
+    open_path = CGAE(TINY)
+    for module in (gated, open_path):  # biases as training would leave them, not zero
+        for name, p in module.named_parameters():
+            if p.requires_grad and (name.endswith("bias") or "transpose_biases" in name):
+                p.data.normal_()
+    with torch.no_grad():
+        closed = gated.decode(context, zero)[..., middle]
+        opened = open_path.decode(context, zero)[..., middle]
+    assert float(closed.std()) < 1e-5
+    assert float(opened.std()) > 1e-2
+    assert all(not p.requires_grad for n, p in gated.W.named_parameters() if "bias" in n)

@@ -53,3 +53,9 @@ def test_gradient_penalty():
     scores = (mixed * unit[None, :, None]).sum(dim=1, keepdim=True)
     assert losses.gradient_penalty(scores, mixed).item() == pytest.approx(0.0, abs=1e-10)
     assert math.isfinite(losses.gradient_penalty(scores, mixed).item())
+
+
+def test_the_papers_standardization_loss_is_on_the_variance():
+    # the same code as above: dim 1 (std 0) -> 9 + 1; dim 2 (std 2, variance 4) -> (4 - 1)² = 9
+    code = torch.tensor([[[1.0, -1.0, 1.0, -1.0], [3.0, 3.0, 3.0, 3.0], [2.0, -2.0, 2.0, -2.0]]])
+    assert losses.standardization_loss(code, form="paper").item() == pytest.approx((0 + 10 + 9) / 3, abs=1e-4)

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +155,30 @@ def test_a_window_past_either_end_is_zero_padded():
     assert window(curves, -2, 4).tolist() == [[0, 0, 1, 2]]
     assert window(curves, 3, 4).tolist() == [[4, 5, 0, 0]]
     assert window(curves, 9, 2).tolist() == [[0, 0]]
+
+
+def test_the_ablation_options_train_and_are_checked(tmp_path):
+    """Part dropout, the peak-keeping warp, the paper's L_std, bfloat16 autocast and a
+    bias-free mapping path run together, keep the mapping biases at zero, and land in
+    the checkpoint's recipe; an unknown mode is refused."""
+    config = replace(CONFIG, epochs=1, input_dropout=0.3, input_dropout_mode="parts", warp_mode="peaks",
+                     std_loss_form="paper", bf16=True)
+    state = train(SONGS, out_dir=tmp_path, model_config=replace(TINY_CONFIG, mapping_bias=False),
+                  train_config=config, device="cpu", progress=False)
+    assert np.isfinite(state.history[0]["mse"])
+    assert all(float(p.abs().max()) == 0 for n, p in state.model.W.named_parameters() if "bias" in n)
+    recipe = json.loads(read_checkpoint(tmp_path / CHECKPOINT_NAME)["train_config"])
+    assert recipe["input_dropout_mode"] == "parts" and recipe["bf16"] is True
+    with pytest.raises(ValueError, match="warp_mode"):
+        TrainConfig(warp_mode="cubic")
+
+
+def test_a_validated_run_keeps_the_epoch_of_highest_validation_f(tmp_path):
+    config = replace(CONFIG, epochs=3, validate_every=2)
+    state = train(SONGS, out_dir=tmp_path, model_config=TINY_CONFIG, train_config=config, device="cpu",
+                  progress=False, validation=SONGS[:2])
+    validated = [h for h in state.history if "val_f" in h]
+    assert [h["epoch"] for h in validated] == [2, 3]  # every 2 epochs, and the last
+    assert all(0 <= h["val_gt_f"] <= 1 and 0 <= h["val_self_f"] <= 1 for h in validated)
+    best = max(validated, key=lambda h: h["val_f"])
+    assert read_checkpoint(tmp_path / "best.pt")["epochs_done"] == best["epoch"]
