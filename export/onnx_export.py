@@ -129,6 +129,7 @@ def bundle_info(model: CGAE, payload: dict, sha256: dict[str, str]) -> BundleInf
         metrics=None,  # no evaluation has been run on it yet
         sha256=sha256,
         kickgen_version=__version__,
+        downbeat_form=model.config.downbeat_form,
     )
 
 

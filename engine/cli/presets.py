@@ -47,7 +47,7 @@ def run_preset_save(args: argparse.Namespace) -> None:
         raise InputFileError("preset save", "give --from REFERENCE (MIDI file or stem folder) or --code-from")
     reference, source_file = load_reference_song(args.reference, kick=args.kick, snare=args.snare, bass=args.bass,
                                                  roles=roles_from(args))
-    code_path = bundle.encode(reference.context, reference.kick)
+    code_path = bundle.encode(bundle.context_of(reference), reference.kick)
     estimate = infer_style(code_path)
     preset = preset_from_style(args.name, estimate, model_id=bundle.id, source_file=source_file,
                                duration_s=reference.n_frames / reference.fps)

@@ -15,11 +15,21 @@ LOSSES_PNG = "losses.png"
 HISTORY_JSON = "history.json"
 
 
-def model_config_from(path: Path | None):
+def model_config_from(path: Path | None, *, bilinear: bool = False, downbeat_form: str | None = None):
+    """The --model-config file's sizes (the paper's without one), with --bilinear and
+    --downbeat-form applied."""
     from kickgen.engine.model.cgae import ModelConfig
 
-    if path is None:
-        return ModelConfig()
+    config = ModelConfig() if path is None else read_model_config(path)
+    changes = {"mapping_bias": False} if bilinear else {}
+    if downbeat_form is not None:
+        changes["downbeat_form"] = downbeat_form
+    return replace(config, **changes)
+
+
+def read_model_config(path: Path):
+    from kickgen.engine.model.cgae import ModelConfig
+
     try:
         return ModelConfig.from_json(json.loads(path.read_text()))
     except FileNotFoundError:
@@ -74,8 +84,7 @@ def run_train(args: argparse.Namespace) -> None:
     state = train(
         songs,
         out_dir=args.out,
-        model_config=replace(model_config_from(args.model_config), mapping_bias=False) if args.bilinear
-        else model_config_from(args.model_config),
+        model_config=model_config_from(args.model_config, bilinear=args.bilinear, downbeat_form=args.downbeat_form),
         train_config=config,
         device=args.device,
         resume=args.resume,
@@ -134,6 +143,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--validate-every", type=positive_int, default=4, metavar="N", help="epochs between validations")
     p.add_argument("--validation-songs", type=positive_int, default=24, metavar="N",
                    help="how many of --validation's files (spread over them) to validate on")
+    p.add_argument("--downbeat-form", choices=("impulses", "bar_phase"),
+                   help="how the model reads the downbeat channel: impulses at bar starts (default), or the "
+                        "position in the bar, rising from each downbeat to the next (recorded in the bundle)")
     p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
     p.add_argument("--max-grad-norm", type=float, default=25.0,
                    help="clip each optimizer's gradient norm to this (0: no clipping); late in a "

@@ -24,15 +24,17 @@ GRID_CHANNELS = ("beat", "downbeat")
 
 
 def shifted_grid(signals: SongSignals, *, beats: float = 1.0) -> SongSignals:
-    """The song with its beat and downbeat channels moved `beats` beats later (the median
-    beat period, wrapping around the end); the snare and bass stay where they are."""
+    """The song with its beat grid moved `beats` beats later (the median beat period): the
+    beat and downbeat channels (wrapping around the end) and the beat and downbeat times
+    a bar-phase model draws its channel from. The snare and bass stay where they are."""
     period_s = median_beat_period_s(signals.beat_times_s)
     shift = round(period_s * signals.fps * beats) if period_s else 0
     context = signals.context.copy()
     for name in GRID_CHANNELS:
         row = CONTEXT_CHANNELS.index(name)
         context[row] = np.roll(context[row], shift)
-    return replace(signals, context=context)
+    return replace(signals, context=context, beat_times_s=signals.beat_times_s + shift / signals.fps,
+                   downbeat_times_s=signals.downbeat_times_s + shift / signals.fps)
 
 
 def steering_scores(

@@ -68,14 +68,14 @@ def baseline_onsets(song: ReferenceSong) -> dict[str, np.ndarray]:
 
 def style_of(bundle: ModelBundle, song: ReferenceSong) -> tuple[np.ndarray, StyleEstimate]:
     """The song's code path (16, T) and its style estimate (largest cluster's centroid)."""
-    code = bundle.encode(song.signals.context, song.signals.kick)
+    code = bundle.encode(bundle.context_of(song.signals), song.signals.kick)
     return code, infer_style(code)
 
 
 def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """Scores of one song: ground-truth codes, style transfer to self, the baselines;
     and for both methods, the kicks found by their position in the beat."""
-    context, fps = song.signals.context, song.signals.fps
+    context, fps = bundle.context_of(song.signals), song.signals.fps
     code, style = style_of(bundle, song)
     curves = {
         "ground_truth": bundle.decode(context, code)[0],

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kickgen.engine.signals.frames import DOWNBEAT_FORMS
 from kickgen.engine.util.json_files import from_json_object
 
 
@@ -36,6 +37,7 @@ class ModelConfig:
     # still gates the decoder wide open. False makes the mapping path bias-free, so that
     # m = 0 closes the gate, as paper Eq. 1-2 are bilinear in the code.
     mapping_bias: bool = True
+    downbeat_form: str = "impulses"  # how the model reads the downbeat channel (`signals.frames.DOWNBEAT_FORMS`)
 
     def __post_init__(self):
         sizes = (self.context_channels, self.target_channels, self.kernel_size, *self.conv_channels,
@@ -44,6 +46,8 @@ class ModelConfig:
             raise ValueError("every size must be a positive whole number")
         if not self.mapping_channels or not self.critic_channels or self.critic_channels[-1] != 1:
             raise ValueError("W needs at least one layer and the critic must end in one channel")
+        if self.downbeat_form not in DOWNBEAT_FORMS:
+            raise ValueError(f"downbeat_form must be one of {', '.join(DOWNBEAT_FORMS)}")
         grouped = self.conv_channels[: self.grouped_layers]
         if len(grouped) != self.grouped_layers or any(n % self.context_channels for n in grouped):
             raise ValueError(

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         f"held-out songs, ground-truth codes: P {own.precision:.3f} R {own.recall:.3f} F {own.f_measure:.3f}"
     )
     reference = held_out[0].signals
-    style = infer_style(model.encode(reference.context, reference.kick))
+    style = infer_style(model.encode(model.context_of(reference), reference.kick))
     transfer_curves = [kick_curve(model, s.signals, style.code) for s in held_out[1:]]
     moved = score_curves(transfer_curves, [s.kick_times_s for s in held_out[1:]])
     print(

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from kickgen.engine.model.cgae import CGAE
+from kickgen.engine.signals.frames import SongSignals, with_downbeat_form
 
 
 def _batched(array: np.ndarray) -> torch.Tensor:
@@ -20,6 +21,10 @@ class TorchModel:
 
     def __init__(self, model: CGAE):
         self.model = model
+
+    def context_of(self, signals: SongSignals) -> np.ndarray:
+        """The song's (4, T) context as this model reads it (its downbeat form)."""
+        return with_downbeat_form(signals, self.model.config.downbeat_form).context
 
     @torch.no_grad()
     def encode(self, context: np.ndarray, kick: np.ndarray) -> np.ndarray:

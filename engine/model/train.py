@@ -42,7 +42,7 @@ from kickgen.engine.model.process import Distributed, resolve_device, time_is_up
 from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
 from kickgen.engine.model.validation import validation_scores
 from kickgen.engine.runtime.bundle_files import BundleInfo, bundle_id
-from kickgen.engine.signals.frames import CONTEXT_CHANNELS, SongSignals
+from kickgen.engine.signals.frames import CONTEXT_CHANNELS, SongSignals, with_downbeat_form
 
 SUMMARY_EVERY_S = 10.0  # beside a progress bar, at most one epoch summary line per this many seconds
 SUMMARY_TERMS = ("mse", "const", "std", "adv", "gp", "grad_norm")
@@ -266,6 +266,8 @@ def train(
         )
     if dist_info.world_size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch_device.type == "cuda" else "gloo")
+    form = state.model.config.downbeat_form  # a resumed run's own
+    songs = [with_downbeat_form(s, form) for s in songs]
     nets = Networks.of(state, dist_info, torch_device)
     if dist_info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def validation_scores(model: CGAE, songs: list[SongSignals], *, threshold: float
     gt, own_style = [], []
     for song in songs:
         reference = reference_kicks(song)
-        style = infer_style(runtime.encode(song.context, song.kick))
+        style = infer_style(runtime.encode(runtime.context_of(song), song.kick))
         for scores, curve in ((gt, own_code_curve(runtime, song)), (own_style, kick_curve(runtime, song, style.code))):
             scores.append(onset_scores(reference, pick_peaks(curve, threshold=threshold, fps=song.fps).times_s).f_measure)
     result = {"val_gt_f": float(np.mean(gt)), "val_self_f": float(np.mean(own_style))}

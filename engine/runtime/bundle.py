@@ -25,7 +25,13 @@ from kickgen.engine.runtime.bundle_files import (
     BundleInfo,
     verify_files,
 )
-from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
+from kickgen.engine.signals.frames import (
+    CONTEXT_CHANNELS,
+    DOWNBEAT_FORMS,
+    FPS,
+    SongSignals,
+    with_downbeat_form,
+)
 
 DEFAULT_BUNDLE = "default"  # folder of the shipped bundle inside kickgen.models
 
@@ -36,7 +42,10 @@ class ModelInputError(KickgenError):
 
 class CodeModel(Protocol):
     """What turns a song's context and kick into codes and back: a `ModelBundle`, or a
-    torch CGAE fresh from training (`model.torch_runtime.TorchModel`)."""
+    torch CGAE fresh from training (`model.torch_runtime.TorchModel`). `context_of`
+    gives a song's context as the model reads it."""
+
+    def context_of(self, signals: SongSignals) -> np.ndarray: ...
 
     def encode(self, context: np.ndarray, kick: np.ndarray) -> np.ndarray: ...
 
@@ -84,11 +93,13 @@ class ModelBundle:
         if not directory.is_dir():
             raise BundleError(directory, "no such model bundle folder")
         info = BundleInfo.read(directory)
-        if info.context_channels != CONTEXT_CHANNELS or abs(info.fps - FPS) > 1e-9:
+        if (info.context_channels != CONTEXT_CHANNELS or abs(info.fps - FPS) > 1e-9
+                or info.downbeat_form not in DOWNBEAT_FORMS):
             raise BundleError(
                 directory / INFO_FILE,
-                f"made for channels {info.context_channels} at {info.fps} fps; "
-                f"this kickgen computes {CONTEXT_CHANNELS} at {FPS} fps",
+                f"made for channels {info.context_channels} at {info.fps} fps (downbeat as "
+                f"{info.downbeat_form}); this kickgen computes {CONTEXT_CHANNELS} at {FPS} fps "
+                f"(downbeat as {' or '.join(DOWNBEAT_FORMS)})",
             )
         bundle_identity = verify_files(directory, info)
         options = session_options(threads=threads)
@@ -110,6 +121,10 @@ class ModelBundle:
     def default(cls, *, threads: int = 1) -> ModelBundle:
         """The default bundle shipped with kickgen (kickgen.models/default)."""
         return cls.from_package("kickgen.models", DEFAULT_BUNDLE, threads=threads)
+
+    def context_of(self, signals: SongSignals) -> np.ndarray:
+        """The song's (4, T) context as this model reads it (its downbeat form)."""
+        return with_downbeat_form(signals, self.info.downbeat_form).context
 
     @property
     def context_size(self) -> int:

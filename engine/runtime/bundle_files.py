@@ -43,6 +43,7 @@ class BundleInfo:
     metrics: dict | None
     sha256: dict[str, str]
     kickgen_version: str
+    downbeat_form: str = "impulses"  # how the model reads the downbeat channel (bundles before it: impulses)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -15,13 +15,14 @@ QUANTIZE_STEPS = {"off": 0, "1/16": 4, "1/32": 8}  # grid points per quarter-not
 
 def kick_curve(bundle: CodeModel, signals: SongSignals, code: np.ndarray) -> np.ndarray:
     """The decoder's kick curve (T,) for the song under a (K,) code held constant."""
-    return bundle.decode(signals.context, hold_code(code, n_frames=signals.n_frames))[0]
+    return bundle.decode(bundle.context_of(signals), hold_code(code, n_frames=signals.n_frames))[0]
 
 
 def own_code_curve(bundle: CodeModel, signals: SongSignals) -> np.ndarray:
     """The kick curve (T,) decoded under the song's own code path (the ground-truth
     codes), which the encoder infers from its context and kick (`signals.kick`)."""
-    return bundle.decode(signals.context, bundle.encode(signals.context, signals.kick))[0]
+    context = bundle.context_of(signals)
+    return bundle.decode(context, bundle.encode(context, signals.kick))[0]
 
 
 def generate_kicks(

@@ -5,7 +5,7 @@ Frame `n` of every curve is centred at time `n / fps` seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -15,6 +15,10 @@ FRAME_LENGTH = 1024
 FPS = SAMPLE_RATE / HOP_LENGTH  # about 86.13 frames per second
 CONTEXT_CHANNELS = ("snare", "bass", "beat", "downbeat")
 KICK_CHANNEL = "kick"
+# How the downbeat channel is drawn: "impulses" at bar starts (madmom's activation in
+# audio), or "bar_phase", the position in the bar rising from 0 at each downbeat to 1
+# before the next: dense, so that dropout and warping cannot erase where the bar starts.
+DOWNBEAT_FORMS = ("impulses", "bar_phase")
 
 
 @dataclass(frozen=True)
@@ -126,3 +130,33 @@ def impulse_curve(
     np.add.at(curve, frames[keep], np.asarray(weights, dtype=np.float64)[keep])
     kernel = np.exp(-np.arange(8) / 1.5)
     return np.convolve(curve, kernel)[:n_frames].astype(np.float32)
+
+
+def bar_phase_curve(downbeat_times_s: np.ndarray, *, n_frames: int, fps: float = FPS) -> np.ndarray:
+    """Each frame's position in its bar, 0 at a downbeat rising linearly to 1 before the
+    next; before the first and after the last downbeat the first and last bar lengths
+    carry on. (n_frames,) float32; all zeros with fewer than two downbeats."""
+    downbeats = np.asarray(downbeat_times_s, dtype=np.float64)
+    if len(downbeats) < 2:
+        return np.zeros(n_frames, np.float32)
+    times = np.arange(n_frames) / fps
+    first, last = downbeats[1] - downbeats[0], downbeats[-1] - downbeats[-2]
+    ahead = np.ceil(max(0.0, downbeats[0]) / first) + 1
+    behind = np.ceil(max(0.0, times[-1] - downbeats[-1]) / last) + 1
+    grid = np.concatenate([downbeats[0] - first * np.arange(ahead, 0, -1), downbeats,
+                           downbeats[-1] + last * np.arange(1, behind + 1)])
+    bar = np.searchsorted(grid, times, side="right") - 1
+    return ((times - grid[bar]) / (grid[bar + 1] - grid[bar])).astype(np.float32)
+
+
+def with_downbeat_form(signals: SongSignals, form: str) -> SongSignals:
+    """`signals` with the downbeat channel drawn in `form` (one of DOWNBEAT_FORMS), from
+    the song's downbeat times; the "impulses" form is the channel as computed."""
+    if form == "impulses":
+        return signals
+    if form != "bar_phase":
+        raise ValueError(f"downbeat form must be one of {', '.join(DOWNBEAT_FORMS)}, not {form!r}")
+    row, _ = standardize(bar_phase_curve(signals.downbeat_times_s, n_frames=signals.n_frames, fps=signals.fps))
+    context = signals.context.copy()
+    context[CONTEXT_CHANNELS.index("downbeat")] = row
+    return replace(signals, context=context)

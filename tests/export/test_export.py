@@ -211,3 +211,24 @@ def test_training_from_a_bundle_starts_at_its_weights_and_warms_the_critic_up(ti
                     progress=False, resume=True, init_from=tiny_bundle)
     assert resumed.training["init_from"]["bundle_id"] == bundle_id(tiny_bundle)
     assert any(not torch.equal(v, start[k]) for k, v in resumed.model.state_dict().items())
+
+
+def test_a_bar_phase_model_is_exported_and_read_in_its_form(tmp_path):
+    """The downbeat form travels from the model config into bundle.json, and the bundle
+    hands the decoder a song's context in that form."""
+    from dataclasses import replace as with_changes
+
+    from kickgen.engine.model.recipe import TrainConfig as Recipe
+    from kickgen.engine.signals.frames import CONTEXT_CHANNELS, with_downbeat_form
+
+    songs = [s.signals for s in generate_songs(4, seed=5)]
+    train(songs, out_dir=tmp_path / "run", model_config=with_changes(TINY_CONFIG, downbeat_form="bar_phase"),
+          train_config=Recipe(epochs=1, batch_size=4, chunk_frames=256, crops_per_epoch=4), device="cpu",
+          progress=False)
+    export_checkpoint(tmp_path / "run" / CHECKPOINT_NAME, tmp_path / "bundle")
+    bundle = ModelBundle.load(tmp_path / "bundle")
+    assert BundleInfo.read(tmp_path / "bundle").downbeat_form == "bar_phase"
+    downbeat = CONTEXT_CHANNELS.index("downbeat")
+    context = bundle.context_of(songs[0])
+    assert np.array_equal(context, with_downbeat_form(songs[0], "bar_phase").context)
+    assert not np.array_equal(context[downbeat], songs[0].context[downbeat])
