@@ -65,13 +65,17 @@ TRAIN_FLAGS ?=  # more `kickgen train` options for `make model` and `make finetu
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
 # end-to-end test.
 APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock
+# the corpus's further material: a second soundfont, real drum kits, human-written songs
+CORPUS_PACKAGES := timgm6mb-soundfont hydrogen-drumkits freedoom
 
 system-deps:
 	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_PACKAGES))
 
 corpus: $(STAMP) system-deps
-	$(KICKGEN) corpus build --out $(CORPUS) --songs 420 --seed 0 --jobs 2
+	@dpkg -s $(CORPUS_PACKAGES) >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y $(CORPUS_PACKAGES))
+	$(KICKGEN) corpus build --out $(CORPUS) --songs 420 --seed 0 --jobs 2 --human-songs
 	$(KICKGEN) corpus features --in $(CORPUS) --out $(FEATURES) --jobs 2
 
 # No time limit: a cycle cut short would hand the next one a different schedule. An

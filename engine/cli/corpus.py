@@ -10,10 +10,11 @@ from kickgen.engine.cli.common import add_model_flag, positive_int
 
 
 def run_corpus_build(args: argparse.Namespace) -> None:
-    from kickgen.engine.corpus.build import MANIFEST_NAME, build_corpus
+    from kickgen.engine.corpus.build import build_corpus
+    from kickgen.engine.corpus.manifest import MANIFEST_NAME
 
     songs = build_corpus(args.out, n_songs=args.songs, seed=args.seed, jobs=args.jobs,
-                         only_styles=tuple(args.styles or ()), progress=not args.quiet)
+                         only_styles=tuple(args.styles or ()), human_songs=args.human_songs, progress=not args.quiet)
     splits = {split: sum(s["split"] == split for s in songs) for split in ("train", "validation")}
     minutes = sum(s["duration_s"] for s in songs) / 60
     print(f"corpus: {len(songs)} songs ({splits['train']} train, {splits['validation']} validation), "
@@ -57,6 +58,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
     p.add_argument("--styles", nargs="+", metavar="LIB/NAME",
                    help="only these style files of mma's library (like casio/house)")
+    p.add_argument("--human-songs", action="store_true",
+                   help="add the human-written songs of the installed packages (Debian freedoom's MIDI music)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_corpus_build)
     p = corpus.add_parser("features", help="extract MIDI and audio features of every corpus song")

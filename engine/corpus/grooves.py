@@ -20,7 +20,7 @@ from kickgen.engine.signals.parts import extract_parts, read_parts_midi
 MMA_LIBRARY = Path("/usr/share/mma/lib")
 MMA_LICENCE = "GPL-2+ (Bob van der Poel, /usr/share/doc/mma/copyright)"
 DEF_GROOVE = re.compile(r"^\s*DefGroove\s+(\S+)", re.IGNORECASE | re.MULTILINE)
-TEMPO_LIMITS_BPM = (70.0, 180.0)
+TEMPO_LIMITS_BPM = (60.0, 190.0)
 
 # (family, keywords matched in the style file's name, sensible tempo range in bpm);
 # the first family with a matching keyword wins.

@@ -4,9 +4,10 @@ import json
 
 import mido
 
-from kickgen.engine.corpus.build import build_corpus, split_styles
+from kickgen.engine.corpus.build import build_corpus
 from kickgen.engine.corpus.grooves import StyleFile, family_of, groove_role
 from kickgen.engine.corpus.manifest import MANIFEST_NAME
+from kickgen.engine.corpus.plans import split_styles
 from kickgen.engine.signals.audio import load_audio
 from kickgen.engine.signals.parts import read_parts_midi
 
