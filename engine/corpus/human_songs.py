@@ -13,6 +13,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from kickgen.engine.corpus.manifest import PlannedSong
 from kickgen.engine.corpus.sound import draw_sound
 from kickgen.engine.signals.midi import absolute_events, role_onsets, tempo_map
 from kickgen.engine.signals.parts import GM_ROLES
@@ -23,16 +24,10 @@ HUMAN_FAMILY = "game"
 
 
 @dataclass(frozen=True)
-class HumanSongPlan:
+class HumanSongPlan(PlannedSong):
     """One human-written song: where it comes from (`style`: "freedoom2/D_RUNNIN") and
     what it holds; its MIDI bytes are read from the package when the song is built."""
 
-    song_id: str
-    style: str
-    family: str
-    split: str
-    tempo_bpm: float
-    meter: str
     source_package: str
     wad: str  # the package's file that holds the song
     soundfont: str = "fluidr3"  # the stems' sound (`corpus.sound.StemSound`)

@@ -11,6 +11,7 @@ Layout of a corpus folder:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from kickgen.engine.errors import InputFileError
@@ -19,6 +20,18 @@ from kickgen.engine.util.json_files import read_json_file
 MANIFEST_NAME, PROBES_NAME, SONGS_DIR, PLAN_NAME = "manifest.json", "grooves.json", "songs", "plan.json"
 MANIFEST_FORMAT = 1
 STEM_SUFFIX = ".flac"
+
+
+@dataclass(frozen=True)
+class PlannedSong:
+    """What every corpus song's plan says of it, and its manifest entry repeats."""
+
+    song_id: str
+    style: str  # the mma style file, or a human song's package file and name
+    family: str
+    split: str  # "train" or "validation"
+    tempo_bpm: float
+    meter: str
 
 
 def read_manifest(corpus: Path) -> dict:

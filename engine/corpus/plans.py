@@ -24,6 +24,7 @@ from kickgen.engine.corpus.grooves import (
     groove_role,
     run_mma,
 )
+from kickgen.engine.corpus.manifest import PlannedSong
 from kickgen.engine.corpus.sound import draw_sound
 
 FOCUS_FAMILIES = ("pop", "rock", "funk", "disco", "house", "techno", "hip-hop", "reggae", "soul", "drum-and-bass")
@@ -47,15 +48,9 @@ PROGRESSIONS: dict[str, tuple[tuple[int, str], ...]] = {
 
 
 @dataclass(frozen=True)
-class SongPlan:
+class SongPlan(PlannedSong):
     """What one corpus song is: its style file, sections (groove, bars) and harmony."""
 
-    song_id: str
-    style: str
-    family: str
-    split: str
-    tempo_bpm: float
-    meter: str
     key: str
     progression: str
     sections: tuple[tuple[str, int], ...]
