@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kickgen-installed
 
-.PHONY: demo train-demo test bench lint clean system-deps corpus model finetune report
+.PHONY: demo train-demo test bench lint clean system-deps corpus model finetune report study
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -99,6 +99,36 @@ finetune: $(STAMP)
 		--lr $(FINETUNE_LR) --final-lr-fraction 0.1 --std-weight 10 $(TRAIN_FLAGS) \
 		$$(test -f $(FINETUNE_RUN)/checkpoint.pt && echo --resume)
 	$(VENV)/bin/kickgen-export $(FINETUNE_RUN)/best.pt --out $(FINETUNE_RUN)/bundle --force
+
+# The model study (issue 20): every arm trains from scratch on the same songs for the same
+# epochs, validating as it goes, then its best epoch is evaluated on the validation songs
+# in both domains. `make study STUDY_ARMS="baseline bilinear"` runs some of them; a run
+# that was stopped resumes. Arms: the shipped recipe, and each option the study weighs.
+STUDY ?= runs/study
+STUDY_EPOCHS ?= 8
+STUDY_ARMS ?= baseline bilinear bar-phase part-dropout peak-warp paper-std all
+STUDY_RECIPE := --batch 32 --chunk-frames 1024 --std-weight 10 --final-lr-fraction 0.1 --bf16 \
+	--validation $(FEATURES)/validation --validate-every 2 --quiet
+study: $(STAMP)
+	for arm in $(STUDY_ARMS); do \
+		case $$arm in \
+			baseline) flags="";; \
+			bilinear) flags="--bilinear";; \
+			bar-phase) flags="--downbeat-form bar_phase";; \
+			part-dropout) flags="--input-dropout-mode parts --input-dropout 0.25";; \
+			peak-warp) flags="--warp-mode peaks";; \
+			paper-std) flags="--std-loss-form paper --std-weight 1";; \
+			all) flags="--bilinear --downbeat-form bar_phase --input-dropout-mode parts --input-dropout 0.25 --warp-mode peaks";; \
+			*) echo "make study: no arm $$arm" >&2; exit 2;; \
+		esac; \
+		$(KICKGEN) train --data $(FEATURES)/train --out $(STUDY)/$$arm --epochs $(STUDY_EPOCHS) $(STUDY_RECIPE) \
+			$$flags $$(test -f $(STUDY)/$$arm/checkpoint.pt && echo --resume) || exit 1; \
+		$(VENV)/bin/kickgen-export $(STUDY)/$$arm/best.pt --out $(STUDY)/$$arm/bundle --force || exit 1; \
+		for domain in midi audio; do \
+			$(KICKGEN) eval $(CORPUS) --model $(STUDY)/$$arm/bundle --domain $$domain --features $(FEATURES) \
+				--json $(STUDY)/$$arm/eval-$$domain.json --force --quiet || exit 1; \
+		done; \
+	done
 
 report: $(STAMP)
 	mkdir -p $(RESULTS)

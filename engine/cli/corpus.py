@@ -44,7 +44,7 @@ def run_corpus_report(args: argparse.Namespace) -> None:
     if args.model:
         record_in_bundle(args.model, args.results)
         print(f"recorded the corpus, training and metrics in {args.model}/bundle.json")
-    write_report(args.results, args.out)
+    write_report(args.results, args.out, study=args.study)
     print(f"wrote {args.out}")
 
 
@@ -79,4 +79,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="the Markdown report to write")
     p.add_argument("--corpus", type=Path, help="(re)write the results' corpus.json from this corpus first")
     p.add_argument("--model", type=Path, help="also record corpus, training and metrics in this bundle's bundle.json")
+    p.add_argument("--study", type=Path, help="add the model study's table from this folder of arms (make study)")
     p.set_defaults(func=run_corpus_report)
