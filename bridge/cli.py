@@ -17,9 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from kickgen.engine import __version__
-from kickgen.engine.errors import InputFileError, run_command
+from kickgen.engine.errors import InputFileError, KickgenError, run_command
 
 STATUS_EVERY_S = 0.25
+
+
+class BridgeError(KickgenError):
+    """The bridge stopped because one of its threads failed."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,11 +73,11 @@ def load_slots(args: argparse.Namespace, bundle) -> list[tuple[str, np.ndarray]]
     stored = [find_preset(name, directory) for name in args.slots] if args.slots else factory_presets()
     slots = []
     for item in stored:
-        check_model(item.preset, bundle.id, origin=str(item.path))
+        check_model(item.preset, bundle.id, origin=str(item.path), code_size=bundle.info.code_size)
         slots.append((item.preset.name, item.preset.code_array))
     if args.preset:
         first = find_preset(args.preset, directory)
-        check_model(first.preset, bundle.id, origin=str(first.path))
+        check_model(first.preset, bundle.id, origin=str(first.path), code_size=bundle.info.code_size)
         slots = [(first.preset.name, first.preset.code_array)] + [s for s in slots if s[0] != first.preset.name]
     elif args.seed is not None:
         code = np.random.default_rng(args.seed).standard_normal(bundle.info.code_size).astype(np.float32)
@@ -132,17 +136,21 @@ def run(args: argparse.Namespace) -> None:
     print(f"kickgen-bridge: listening on '{args.virtual} in', sending on '{args.virtual} out' "
           f"({meter.numerator}/{meter.denominator}, style {slots[0][0]!r}); Ctrl-C to stop", file=sys.stderr)
     try:
-        while not done.wait(STATUS_EVERY_S):
+        while not done.wait(STATUS_EVERY_S) and not runner.failed.is_set():
             if not args.quiet:
                 print("\r" + status_line(core, runner), end="", file=sys.stderr, flush=True)
     finally:
         runner.close()
         ports.close()
         if log:
+            if runner.failure:
+                log.write(f"# failure: {runner.failure}\n")
             log.write(exit_summary(core, runner) + "\n")
             log.close()
         if not args.quiet:
             print(file=sys.stderr)
+    if runner.failure:
+        raise BridgeError(f"{runner.failure}; every note was silenced")
 
 
 def exit_summary(core, runner) -> str:

@@ -37,9 +37,12 @@ class BridgeRunner:
         self.work: queue.Queue[GenerationRequest | None] = queue.Queue()
         self.stop_event = threading.Event()
         self.stats = Stats(send_errors_ms=deque(maxlen=TIMING_RECORD) if record_timing else None)
-        self.threads = [threading.Thread(target=self._sender, name="kickgen-sender", daemon=True),
-                        threading.Thread(target=self._generator, name="kickgen-generator", daemon=True)]
+        self.threads = [threading.Thread(target=self._guarded(self._sender), name="kickgen-sender", daemon=True),
+                        threading.Thread(target=self._guarded(self._generator), name="kickgen-generator",
+                                         daemon=True)]
         self.closed = False
+        self.failed = threading.Event()  # set when a thread died; `failure` says which and why
+        self.failure = ""
 
     def start(self) -> None:
         for thread in self.threads:
@@ -90,6 +93,25 @@ class BridgeRunner:
                 self.stats.generations += 1
                 self.stats.last_generation_ms = elapsed_ms
                 self._emit(self.core.commit(request, kicks, time.monotonic()))
+
+    def _guarded(self, body: Callable[[], None]) -> Callable[[], None]:
+        """`body` for a thread: should it raise, the cause is kept in `failure`, every
+        sounding note is silenced (note-offs, then All Notes Off) and `failed` is set, so
+        that the bridge stops and says why instead of going quiet."""
+
+        def run() -> None:
+            try:
+                body()
+            except Exception as exc:  # noqa: BLE001 (a thread must never die silently with notes sounding)
+                self.failure = f"the {threading.current_thread().name} thread failed: {type(exc).__name__}: {exc}"
+                self.stop_event.set()
+                try:
+                    with self.lock:
+                        self._emit(self.core.shutdown(time.monotonic()))
+                finally:
+                    self.failed.set()
+
+        return run
 
     def close(self) -> None:
         """Silence every note and stop the threads (idempotent)."""

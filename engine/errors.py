@@ -4,6 +4,7 @@ The commands turn every `KickgenError` into a one-line message and exit code 2
 (`run_command`).
 """
 
+import signal
 import sys
 from collections.abc import Callable
 
@@ -41,14 +42,32 @@ class OutputExistsError(KickgenError):
         self.path = path
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: raised in the main thread, so that every `finally` (temporary
+    files, sounding notes) runs before the command exits."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def run_command(prog: str, action: Callable[[], None]) -> int:
     """Run a command's `action`; returns its exit code.
 
     A `KickgenError`, or a missing optional package (torch and onnx come with the
-    `train` extra), becomes one line on stderr and exit code 2.
+    `train` extra), becomes one line on stderr and exit code 2. Ctrl-C and SIGTERM end
+    it with one line and exit code 130 or 143, after its clean-up (no temporary file is
+    left).
     """
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         action()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{prog}: terminated", file=sys.stderr)
+        return 143
     except KickgenError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -56,4 +75,6 @@ def run_command(prog: str, action: Callable[[], None]) -> int:
         print(f"{prog}: error: the package {exc.name!r} is not installed (training and export need "
               "kickgen's 'train' extra)", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0

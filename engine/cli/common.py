@@ -8,6 +8,46 @@ from pathlib import Path
 from kickgen.engine.errors import InputFileError, OutputExistsError
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2, like every
+    other error kickgen reports (argparse would print the usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def bounded_int(low: int, high: int | None = None, *, what: str = "a whole number"):
+    """An argparse type: a whole number in [low, high] (no upper bound when None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"{low} or more" if high is None else f"{low}..{high}"
+            raise argparse.ArgumentTypeError(f"must be {what} {span}, not {text}")
+        return value
+
+    return parse
+
+
+midi_note = bounded_int(0, 127, what="a MIDI note")
+midi_channel = bounded_int(1, 16, what="a MIDI channel")
+non_negative_int = bounded_int(0)
+
+
+def unit_interval(text: str) -> float:
+    """An argparse type: a finite number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
+    if not 0 <= value <= 1:  # false for nan too
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text}")
+    return value
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -34,12 +74,12 @@ def add_role_flags(p: argparse.ArgumentParser) -> None:
     """How a MIDI file's notes are read as snare, kick and bass (`RoleMap`), for files
     that do not follow General MIDI or name their tracks freely."""
     group = p.add_argument_group("roles in a MIDI file (defaults: General MIDI)")
-    group.add_argument("--snare-notes", type=int, nargs="+", metavar="NOTE",
+    group.add_argument("--snare-notes", type=midi_note, nargs="+", metavar="NOTE",
                        help="notes on the drum channel that are the snare (default 38 40 39 37)")
-    group.add_argument("--kick-notes", type=int, nargs="+", metavar="NOTE",
+    group.add_argument("--kick-notes", type=midi_note, nargs="+", metavar="NOTE",
                        help="notes on the drum channel that are the kick (default 35 36)")
-    group.add_argument("--drum-channel", type=int, metavar="CH", help="1-based channel of the drums (default 10)")
-    group.add_argument("--bass-channels", type=int, nargs="+", metavar="CH",
+    group.add_argument("--drum-channel", type=midi_channel, metavar="CH", help="1-based channel of the drums (default 10)")
+    group.add_argument("--bass-channels", type=midi_channel, nargs="+", metavar="CH",
                        help="1-based MIDI channels whose notes are the bass (besides GM bass programs)")
     group.add_argument("--bass-track", nargs="+", metavar="TRACK",
                        help="tracks whose notes are the bass: a number as error messages count them "
@@ -59,8 +99,6 @@ def roles_from(args: argparse.Namespace):
     if args.kick_notes:
         changes["kick_notes"] = tuple(args.kick_notes)
     if args.drum_channel is not None:
-        if not 1 <= args.drum_channel <= 16:
-            raise InputFileError("--drum-channel", f"must be a channel 1..16, not {args.drum_channel}")
         changes["drum_channel"] = args.drum_channel - 1
     if args.bass_channels:
         changes["bass_channels"] = tuple(c - 1 for c in args.bass_channels)
@@ -80,10 +118,28 @@ def preset_dir(args: argparse.Namespace) -> Path:
     return args.preset_dir or user_preset_dir()
 
 
-def check_outputs(paths: list[Path | None], force: bool) -> None:
-    """Refuse, before any work, outputs that exist (without `force`) or whose folder is a file."""
-    for path in paths:
-        if path is not None and path.exists() and not force:
+def check_outputs(paths: list[Path | None], force: bool, *, inputs: list[Path | None] = ()) -> None:
+    """Refuse, before any work, outputs that a command must not write: one named twice, one
+    that is a file the command reads (even with `force`), one that exists but is not a
+    regular file (a folder, device or pipe is never replaced), one that exists without
+    `force`, or one whose folder is a file."""
+    import os
+
+    from kickgen.engine.util.atomic import NOT_A_FILE
+
+    read = {os.path.realpath(p) for p in inputs if p is not None}
+    seen: dict[str, Path] = {}
+    for path in (p for p in paths if p is not None):
+        key = os.path.realpath(path)
+        if key in seen:
+            raise InputFileError(path, f"is named twice as an output (also as {seen[key]})")
+        seen[key] = path
+        if key in read:
+            raise InputFileError(path, "is a file this command reads; kickgen never writes over its inputs, "
+                                       "even with --force")
+        if path.exists() and not path.is_file():
+            raise InputFileError(path, NOT_A_FILE)
+        if path.exists() and not force:
             raise OutputExistsError(path)
-        if path is not None and path.parent.exists() and not path.parent.is_dir():
+        if path.parent.exists() and not path.parent.is_dir():
             raise InputFileError(path.parent, "is not a folder")

@@ -44,7 +44,7 @@ def run_corpus_report(args: argparse.Namespace) -> None:
     if args.model:
         record_in_bundle(args.model, args.results)
         print(f"recorded the corpus, training and metrics in {args.model}/bundle.json")
-    write_report(args.results, args.out, study=args.study)
+    write_report(args.results, args.out, study_dir=args.study)
     print(f"wrote {args.out}")
 
 

@@ -13,6 +13,7 @@ from kickgen.engine.cli.common import (
     check_outputs,
     positive_int,
     roles_from,
+    unit_interval,
 )
 from kickgen.engine.errors import InputFileError
 
@@ -34,7 +35,7 @@ def run_eval(args: argparse.Namespace) -> None:
     from kickgen.engine.util.atomic import atomic_path
 
     outputs = [p for p in (args.json, args.tempo_png, args.sampling_png) if p is not None]
-    check_outputs(outputs, args.force)
+    check_outputs(outputs, args.force, inputs=args.songs)
     if args.sampling_png and not args.sampling_songs:
         raise InputFileError("--sampling-png", "draws the sampling study: give --sampling-songs 1 or more")
     songs = reference_paths(args.songs, split=args.split)
@@ -69,7 +70,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", choices=("train", "validation"), default="validation",
                    help="which songs of a corpus folder (default: validation)")
     p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
-    p.add_argument("--threshold", type=float, default=0.25, help="peak-picking threshold")
+    p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak-picking threshold, 0..1")
     p.add_argument("--json", type=Path, help="write per-song and mean scores here")
     p.add_argument("--tempo-png", type=Path, help="run the tempo-invariance study and draw it here")
     p.add_argument("--tempo-songs", type=positive_int, default=12, help="songs in the tempo study")

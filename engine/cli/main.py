@@ -7,13 +7,14 @@ import sys
 
 from kickgen.engine import __version__
 from kickgen.engine.cli import corpus, evaluate, presets, render, train
+from kickgen.engine.cli.common import OneLineParser
 from kickgen.engine.errors import run_command
 
 COMMAND_GROUPS = (train, corpus, presets, render, evaluate)  # in the order `kickgen --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kickgen", description="Kick-drum tracks that fit a song.")
+    parser = OneLineParser(prog="kickgen", description="Kick-drum tracks that fit a song.")
     parser.add_argument("--version", action="version", version=f"kickgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:

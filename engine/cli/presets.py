@@ -12,6 +12,7 @@ from kickgen.engine.cli.common import (
     add_preset_dir_flag,
     add_role_flags,
     check_outputs,
+    non_negative_int,
     preset_dir,
     roles_from,
 )
@@ -26,17 +27,20 @@ def run_preset_save(args: argparse.Namespace) -> None:
         save_preset,
     )
     from kickgen.engine.producer.preset_store import user_preset_path
-    from kickgen.engine.producer.targets import load_reference_song
+    from kickgen.engine.producer.targets import load_reference_song, stems_in
     from kickgen.engine.producer.variations import read_sampled_code
     from kickgen.engine.runtime.bundle import load_bundle
     from kickgen.engine.runtime.style import infer_style
 
     check_name(args.name)
     path = user_preset_path(args.name, preset_dir(args))
-    check_outputs([path, args.plot], args.force)
+    read = [args.reference, args.kick, args.snare, args.bass, args.code_from,
+            *stems_in(args.reference, {"kick": None, "snare": None, "bass": None}).values()]
+    check_outputs([path, args.plot], args.force, inputs=read)
     bundle = load_bundle(args.model)
     if args.code_from is not None:
-        code, target_name = read_sampled_code(args.code_from, args.index, model_id=bundle.id)
+        code, target_name = read_sampled_code(args.code_from, args.index, model_id=bundle.id,
+                                              code_size=bundle.info.code_size)
         preset = new_preset(args.name, code, model_id=bundle.id, source_file=args.code_from,
                             source_name=f"{args.code_from.name}#{args.index}", duration_s=0.0,
                             description=f"sampled code {args.index} of {target_name}")
@@ -99,7 +103,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--snare", type=Path, help="snare stem (audio reference)")
     p.add_argument("--bass", type=Path, help="bass stem (audio reference)")
     p.add_argument("--code-from", type=Path, help="codes.json from `kickgen sample`")
-    p.add_argument("--index", type=int, help="which code of --code-from")
+    p.add_argument("--index", type=non_negative_int, help="which code of --code-from")
     p.add_argument("--name", required=True)
     add_preset_dir_flag(p)
     p.add_argument("--plot", type=Path, help="draw the song's code path, its clusters and the chosen centroid")

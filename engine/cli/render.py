@@ -14,11 +14,15 @@ from kickgen.engine.cli.common import (
     add_preset_dir_flag,
     add_role_flags,
     check_outputs,
+    midi_channel,
+    midi_note,
+    non_negative_int,
     positive_int,
     preset_dir,
     roles_from,
+    unit_interval,
 )
-from kickgen.engine.errors import OutputExistsError
+from kickgen.engine.errors import InputFileError, OutputExistsError
 
 
 def style_code(args: argparse.Namespace, bundle) -> tuple[np.ndarray, str]:
@@ -29,7 +33,7 @@ def style_code(args: argparse.Namespace, bundle) -> tuple[np.ndarray, str]:
 
     if args.preset:
         stored = find_preset(args.preset, preset_dir(args))
-        check_model(stored.preset, bundle.id, origin=str(stored.path))
+        check_model(stored.preset, bundle.id, origin=str(stored.path), code_size=bundle.info.code_size)
         return stored.preset.code_array, f"preset {stored.preset.name!r}"
     seed = 0 if args.seed is None else args.seed
     return sample_code(np.random.default_rng(seed), code_size=bundle.info.code_size), f"random code (seed {seed})"
@@ -38,29 +42,32 @@ def style_code(args: argparse.Namespace, bundle) -> tuple[np.ndarray, str]:
 def run_render(args: argparse.Namespace) -> None:
     from kickgen.engine.producer.kick_midi import KickStyle
     from kickgen.engine.producer.render import RenderSettings, render_kicks_for, write_outputs
-    from kickgen.engine.producer.targets import load_target
+    from kickgen.engine.producer.targets import load_target, stems_in
     from kickgen.engine.runtime.bundle import load_bundle
+    from kickgen.engine.util.atomic import atomic_outputs
 
-    check_outputs([args.out, args.wav, args.mix, args.plot], args.force)
+    outputs = [p for p in (args.out, args.wav, args.mix, args.plot) if p is not None]
+    read = [args.target, args.snare, args.bass, args.sample, *stems_in(args.target, {"snare": None, "bass": None}).values()]
+    check_outputs(outputs, args.force, inputs=read)
     bundle = load_bundle(args.model)
     code, described = style_code(args, bundle)
     target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args))
     settings = RenderSettings(threshold=args.threshold, grid=args.quantize,
                               style=KickStyle(note=args.note, channel=args.channel))
     curve, kicks = render_kicks_for(bundle, target, code, settings)
-    written = write_outputs(target, kicks, midi_out=args.out, settings=settings, merge=args.merge,
-                            wav_out=args.wav, mix_out=args.mix, one_shot_path=args.sample,
-                            roles=roles_from(args), force=args.force)
-    if args.plot:
-        from kickgen.engine.plots import plot_render
+    with atomic_outputs(outputs, force=args.force) as staged:  # every output, or none
+        write_outputs(target, kicks, midi_out=staged[args.out], settings=settings, merge=args.merge,
+                      wav_out=staged.get(args.wav), mix_out=staged.get(args.mix), one_shot_path=args.sample,
+                      roles=roles_from(args), force=True)
+        if args.plot:
+            from kickgen.engine.plots import plot_render
 
-        old = target.old_kick.times_s if target.old_kick is not None else None
-        plot_render(target.signals.context, curve, kicks.times_s, args.plot, fps=target.signals.fps,
-                    downbeats_s=target.signals.downbeat_times_s, old_kicks_s=old,
-                    title=f"{target.name}: {described}")
-        written.append(args.plot)
+            old = target.old_kick.times_s if target.old_kick is not None else None
+            plot_render(target.signals.context, curve, kicks.times_s, staged[args.plot], fps=target.signals.fps,
+                        downbeats_s=target.signals.downbeat_times_s, old_kicks_s=old,
+                        title=f"{target.name}: {described}")
     bars = max(1, len(target.signals.downbeat_times_s))
-    print(f"{len(kicks.times_s)} kicks in {bars} bars ({described}); wrote " + ", ".join(map(str, written)))
+    print(f"{len(kicks.times_s)} kicks in {bars} bars ({described}); wrote " + ", ".join(map(str, outputs)))
 
 
 def run_sample(args: argparse.Namespace) -> None:
@@ -68,6 +75,8 @@ def run_sample(args: argparse.Namespace) -> None:
     from kickgen.engine.producer.variations import sample_variations
     from kickgen.engine.runtime.bundle import load_bundle
 
+    if args.out.exists() and not args.out.is_dir():
+        raise InputFileError(args.out, "is not a folder (the variations are written into one)")
     if args.out.exists() and any(args.out.iterdir()) and not args.force:
         raise OutputExistsError(args.out)
     bundle = load_bundle(args.model)
@@ -91,7 +100,7 @@ def add_target_flags(p: argparse.ArgumentParser, *, required_target: bool = Fals
 def add_style_flags(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--preset", help="preset name or .json path")
-    group.add_argument("--seed", type=int, help="sample a random style code with this seed (default 0)")
+    group.add_argument("--seed", type=non_negative_int, help="sample a random style code with this seed (default 0)")
     add_preset_dir_flag(p)
 
 
@@ -103,10 +112,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wav", type=Path, help="also render the kick with a one-shot sample to this WAV")
     p.add_argument("--mix", type=Path, help="also write a preview mix (kick + the song's snare and bass)")
     p.add_argument("--plot", type=Path, help="draw the context, the generated curve and the kicks")
-    p.add_argument("--threshold", type=float, default=0.25, help="peak threshold, 0..1 (lower: more kicks)")
+    p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak threshold, 0..1 (lower: more kicks)")
     p.add_argument("--quantize", choices=("off", "1/16", "1/32"), default="off")
-    p.add_argument("--note", type=int, default=36, help="MIDI note of the kick (default 36)")
-    p.add_argument("--channel", type=int, default=10, help="MIDI channel 1..16 (default 10)")
+    p.add_argument("--note", type=midi_note, default=36, help="MIDI note of the kick (default 36)")
+    p.add_argument("--channel", type=midi_channel, default=10, help="MIDI channel 1..16 (default 10)")
     p.add_argument("--sample", type=Path, help="one-shot kick sample for --wav/--mix (default: synthesized)")
     p.add_argument("--merge", action="store_true", help="write the whole song with the new kick part")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -117,8 +126,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, required=True, help="folder for the variations")
     p.add_argument("-n", type=positive_int, default=20, help="codes to sample")
     p.add_argument("--pick", type=positive_int, default=10, help="how many of the most varied to keep")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threshold", type=float, default=0.25)
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak threshold, 0..1")
     p.add_argument("--wav", action="store_true", help="also render each kept variation as WAV")
     p.add_argument("--sample", type=Path, help="one-shot kick sample for --wav (default: synthesized)")
     p.add_argument("--force", action="store_true", help="write into a folder that is not empty")

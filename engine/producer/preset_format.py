@@ -107,6 +107,9 @@ def load_preset(path: Path) -> Preset:
     if not isinstance(data, dict) or data.get("format_version") != PRESET_FORMAT:
         version = data.get("format_version") if isinstance(data, dict) else None
         raise InputFileError(path, f"preset format {version!r}; this kickgen reads format {PRESET_FORMAT}")
+    problem = field_problem(data)
+    if problem:
+        raise InputFileError(path, f"not a kickgen preset ({problem})")
     try:
         preset = Preset(**{**data, "code": tuple(float(c) for c in data["code"])})
     except (TypeError, KeyError, ValueError) as exc:
@@ -116,8 +119,28 @@ def load_preset(path: Path) -> Preset:
     return preset
 
 
-def check_model(preset: Preset, model_id: str, *, origin: str) -> None:
-    """Refuse a preset made for another model, naming both ids."""
+FIELD_TYPES = {"name": str, "code": list, "model_id": str, "source": dict, "clustering": (dict, type(None)),
+               "description": str, "created": str, "kickgen_version": str}
+
+
+def field_problem(data: dict) -> str:
+    """What is wrong with a preset's fields, field by field ("" when nothing is): each of
+    the right JSON type, the code a list of numbers (not a string of digits)."""
+    for name, kind in FIELD_TYPES.items():
+        if name in data and not isinstance(data[name], kind):
+            return f"{name} is {type(data[name]).__name__}, not {getattr(kind, '__name__', 'an object or null')}"
+    code = data.get("code", [])
+    if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in code):
+        return "code must be a list of numbers"
+    return ""
+
+
+def check_model(preset: Preset, model_id: str, *, origin: str, code_size: int | None = None) -> None:
+    """Refuse a preset made for another model, naming both ids, or whose code is not of
+    the model's `code_size`."""
+    if code_size is not None and len(preset.code) != code_size:
+        raise PresetError(f"{origin}: preset {preset.name!r} has a {len(preset.code)}-dim code; the model in use "
+                          f"takes {code_size}")
     if preset.model_id != model_id:
         raise PresetError(f"{origin}: preset {preset.name!r} was made for model {preset.model_id[:12]}, "
                           f"but the model in use is {model_id[:12]} (save it again from its song)")

@@ -77,12 +77,15 @@ def stems_in(folder: Path | None, given: dict[str, Path | None]) -> dict[str, Pa
 
 
 def stem_paths(target: Path | None, *, snare: Path | None, bass: Path | None) -> dict[str, Path]:
-    """Snare and bass stems: from the flags, else the folder's files named snare.* and bass.*."""
+    """Snare and bass stems: from the flags, else the folder's files named snare.* and bass.*;
+    `MissingRoleError` names the ones not found."""
     found = stems_in(target, {"snare": snare, "bass": bass})
-    if not found:
+    missing = [role for role in STEM_ROLES if role not in found]
+    if missing:  # as a MIDI song without one of them is refused
         where = target if target is not None else "render"
-        raise MissingRoleError(where, "no snare or bass stem (give --snare S.wav --bass B.wav, or a folder "
-                                      "holding snare.wav and bass.wav)")
+        raise MissingRoleError(where, f"no {' and no '.join(missing)} stem (give "
+                                      + " ".join(f"--{r} {r[0].upper()}.wav" for r in missing)
+                                      + ", or a folder holding snare.wav and bass.wav)")
     return found
 
 

@@ -65,11 +65,16 @@ def sample_variations(
     return written
 
 
-def read_sampled_code(codes_file: Path, index: int | None, *, model_id: str) -> tuple[np.ndarray, str]:
+def read_sampled_code(codes_file: Path, index: int | None, *, model_id: str, code_size: int) -> tuple[np.ndarray, str]:
     """Code `index` (K,) of a `codes.json` written by `sample_variations`, and the name of
     the song it was sampled on; `InputFileError` when the index is out of range or the
     codes belong to another model."""
     codes = read_json_file(codes_file, what="a codes.json from `kickgen sample`")
+    if not (isinstance(codes, dict) and isinstance(codes.get("codes"), list) and isinstance(codes.get("model"), str)
+            and all(isinstance(c, list) and len(c) == code_size and all(isinstance(v, (int, float)) for v in c)
+                    for c in codes["codes"])):
+        raise InputFileError(codes_file, f"not a codes.json from `kickgen sample` (a list of {code_size}-number codes "
+                                         "and the model's id)")
     if index is None or not 0 <= index < len(codes["codes"]):
         raise InputFileError(codes_file, f"--index must be 0..{len(codes['codes']) - 1}")
     if codes["model"] != model_id:

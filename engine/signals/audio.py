@@ -54,6 +54,8 @@ def load_audio(path: str | Path) -> np.ndarray:
             audio, sr = f.read(f.frames), f.samplerate
     except (OSError, ValueError, RuntimeError) as exc:
         raise InputFileError(path, f"not a readable audio file ({exc})") from None
+    if not np.isfinite(audio).all():
+        raise InputFileError(path, "holds samples that are not numbers (NaN or infinite)")
     return resample(to_mono(audio), sr=sr)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mido
 import numpy as np
+from mido.midifiles.meta import KeySignatureError, MetaSpec_key_signature, add_meta_spec
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals.frames import (
@@ -25,6 +26,8 @@ from kickgen.engine.signals.frames import (
 
 DEFAULT_TEMPO_US = 500_000  # 120 bpm, the MIDI default
 MIDI_SUFFIXES = (".mid", ".midi")
+MAX_SONG_S = 3600  # longer MIDI files are refused before their curves are allocated
+METER_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,56 @@ class TempoMap:
         return self.ticks[i] + (seconds - starts_s[i]) * 1e6 * self.ticks_per_beat / self.tempos_us[i]
 
 
+class _LenientKeySignature(MetaSpec_key_signature):
+    """A key signature that cannot be decoded (a mode byte of 255, 20 sharps) reads as C:
+    real files carry such events, a DAW opens them, and a key tells kickgen nothing."""
+
+    type = "key_signature"
+
+    def decode(self, message, data):
+        try:
+            super().decode(message, data)
+        except (KeySignatureError, IndexError):
+            message.key = "C"
+
+
+add_meta_spec(_LenientKeySignature)
+
+
 def read_midi(path: str | Path) -> mido.MidiFile:
-    """Open a standard MIDI file, or raise `InputFileError` naming it."""
+    """Open a standard MIDI file the way a DAW does (undecodable key signatures read as C,
+    data bytes above 127 clipped), and refuse what cannot be a song (`check_song`);
+    `InputFileError` names the file and the problem."""
     try:
-        return mido.MidiFile(path)
+        midi = mido.MidiFile(path, clip=True)
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+    except IsADirectoryError:
+        raise InputFileError(path, "is a folder, not a MIDI file") from None
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise InputFileError(path, f"not a readable standard MIDI file ({exc})") from None
+    check_song(midi, path)
+    return midi
+
+
+def check_song(midi: mido.MidiFile, path: str | Path) -> None:
+    """Refuse, before any large allocation, a file whose timing cannot be a song: a time
+    division of 0 or in SMPTE frames, a tempo of 0, a meter of 0 beats or an impossible
+    note value, or a length over `MAX_SONG_S`."""
+    if not 0 < midi.ticks_per_beat < 0x8000:
+        raise InputFileError(path, f"its time division ({midi.ticks_per_beat}) is not ticks per quarter note "
+                                   "(SMPTE or zero), which kickgen cannot place on a beat grid")
+    events = absolute_events(midi)
+    for _, _, msg in events:
+        if msg.type == "set_tempo" and msg.tempo <= 0:
+            raise InputFileError(path, "it sets a tempo of 0")
+        if msg.type == "time_signature" and not (1 <= msg.numerator <= 64 and msg.denominator in METER_DENOMINATORS):
+            raise InputFileError(path, f"it sets an impossible meter ({msg.numerator}/{msg.denominator})")
+    end_tick = events[-1][0] if events else 0
+    duration_s = float(tempo_map(events, ticks_per_beat=midi.ticks_per_beat).seconds(np.array([end_tick]))[0])
+    if duration_s > MAX_SONG_S:
+        raise InputFileError(path, f"it lasts {duration_s / 3600:.1f} hours; kickgen reads songs of up to "
+                                   f"{MAX_SONG_S // 3600} hour")
 
 
 Event = tuple[int, int, mido.Message]  # (absolute tick, track index, message)

@@ -18,6 +18,10 @@ def creation_mode(*, directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
+NOT_A_FILE = ("is not a regular file (a folder, device or pipe); kickgen writes only regular files, "
+              "never over anything else")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, force: bool = False, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` in one step.
@@ -28,6 +32,8 @@ def atomic_path(path: str | Path, *, force: bool = False, suffix: str = "") -> I
     extension that a writer insists on (numpy's `.npz`).
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise InputFileError(path, NOT_A_FILE)
     if path.exists() and not force:
         raise OutputExistsError(path)
     try:
@@ -47,3 +53,22 @@ def atomic_path(path: str | Path, *, force: bool = False, suffix: str = "") -> I
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_outputs(paths: list[Path], *, force: bool = False) -> Iterator[dict[Path, Path]]:
+    """All of a command's outputs or none: yields a temporary path beside each of `paths`
+    (write each with `force=True`); only when the block succeeds do they replace their
+    paths, one after another. On an error (or Ctrl-C) every temporary file is removed and
+    no output is touched. The same checks as `atomic_path` apply to each path first."""
+    with contextlib.ExitStack() as stack:
+        temporary = {Path(path): stack.enter_context(_staged(Path(path), force=force)) for path in paths}
+        yield temporary
+
+
+@contextlib.contextmanager
+def _staged(path: Path, *, force: bool) -> Iterator[Path]:
+    """`atomic_path` for one of several outputs: the temporary file is what the caller
+    writes to (by its own atomic writer); it replaces `path` when the whole block succeeds."""
+    with atomic_path(path, force=force) as tmp:
+        yield tmp

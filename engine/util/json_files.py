@@ -26,5 +26,9 @@ def read_json_file(path: str | Path, *, what: str, missing: str = "no such file"
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise InputFileError(path, missing) from None
+    except IsADirectoryError:
+        raise InputFileError(path, "is a folder, not a file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(path, f"not {what} ({exc})") from None
+    except RecursionError:
+        raise InputFileError(path, f"not {what} (nested too deep)") from None
