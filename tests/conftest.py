@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_SONG = ROOT / "examples" / "demo-song"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the tests' helper modules (song_bytes)
 
 
 @pytest.fixture(scope="session")

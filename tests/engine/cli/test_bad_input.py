@@ -13,19 +13,9 @@ import time
 import numpy as np
 import pedalboard.io
 import pytest
+from song_bytes import GROOVE, smf
 
 from kickgen.engine.runtime.bundle import load_bundle
-
-
-def smf(track: bytes, *, division: int = 480) -> bytes:
-    track += b"\x00\xff\x2f\x00"
-    return (b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big")
-            + division.to_bytes(2, "big") + b"MTrk" + len(track).to_bytes(4, "big") + track)
-
-
-GROOVE = b"\x00\xc1\x21" + b"".join(
-    b"\x00\x99\x24\x64\x00\x91\x28\x64" + (b"\x00\x99\x26\x64" if beat % 2 else b"") + b"\x83\x60\x89\x24\x00\x00\x81\x28\x00"
-    for beat in range(8))
 
 
 def snapshot(folder):

@@ -5,6 +5,7 @@ import re
 import mido
 import numpy as np
 import pytest
+from song_bytes import GROOVE, smf
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
@@ -112,33 +113,20 @@ def test_unreadable_files(tmp_path):
         signals_from_midi(junk)
 
 
-def smf(track: bytes, *, division: int = 480) -> bytes:
-    """A type-0 standard MIDI file of one track of raw event bytes (end of track added)."""
-    track += b"\x00\xff\x2f\x00"
-    return (b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big")
-            + division.to_bytes(2, "big") + b"MTrk" + len(track).to_bytes(4, "big") + track)
-
-
-GROOVE = b"".join(  # eight beats: a kick and a bass note on each, a snare on 2 and 4
-    b"\x00\x99\x24\x64\x00\x91\x28\x64" + (b"\x00\x99\x26\x64" if beat % 2 else b"") + b"\x83\x60\x89\x24\x00\x00\x81\x28\x00"
-    for beat in range(8))
-BASS_PROGRAM = b"\x00\xc1\x21"
-
-
 def test_a_file_a_daw_opens_is_read_even_with_an_undecodable_key_signature(tmp_path):
     path = tmp_path / "odd-key.mid"
-    path.write_bytes(smf(b"\x00\xff\x59\x02\x14\xff" + BASS_PROGRAM + GROOVE))  # 20 sharps, mode 255
+    path.write_bytes(smf(b"\x00\xff\x59\x02\x14\xff" + GROOVE))  # 20 sharps, mode 255
     signals = signals_from_midi(path)
     assert signals.kick is not None and not signals.silent_channels
 
 
 @pytest.mark.parametrize("name, data, problem", [
-    ("zero-division", smf(BASS_PROGRAM + GROOVE, division=0), "time division (0)"),
-    ("smpte", smf(BASS_PROGRAM + GROOVE, division=0xE728), "SMPTE"),
-    ("tempo-zero", smf(b"\x00\xff\x51\x03\x00\x00\x00" + BASS_PROGRAM + GROOVE), "tempo of 0"),
-    ("meter-zero", smf(b"\x00\xff\x58\x04\x00\x02\x18\x08" + BASS_PROGRAM + GROOVE), "impossible meter (0/4)"),
-    ("meter-huge", smf(b"\x00\xff\x58\x04\x04\xff\x18\x08" + BASS_PROGRAM + GROOVE), "impossible meter"),
-    ("77-hours", smf(BASS_PROGRAM + GROOVE + b"\x8f\xff\xff\x7f\x99\x26\x64"), "hours; kickgen reads songs of up to 1 hour"),
+    ("zero-division", smf(GROOVE, division=0), "time division (0)"),
+    ("smpte", smf(GROOVE, division=0xE728), "SMPTE"),
+    ("tempo-zero", smf(b"\x00\xff\x51\x03\x00\x00\x00" + GROOVE), "tempo of 0"),
+    ("meter-zero", smf(b"\x00\xff\x58\x04\x00\x02\x18\x08" + GROOVE), "impossible meter (0/4)"),
+    ("meter-huge", smf(b"\x00\xff\x58\x04\x04\xff\x18\x08" + GROOVE), "impossible meter"),
+    ("77-hours", smf(GROOVE + b"\x8f\xff\xff\x7f\x99\x26\x64"), "hours; kickgen reads songs of up to 1 hour"),
 ])
 def test_timing_that_cannot_be_a_song_is_refused_naming_the_file(tmp_path, name, data, problem):
     path = tmp_path / f"{name}.mid"
