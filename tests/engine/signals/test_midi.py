@@ -5,11 +5,13 @@ import re
 import mido
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from song_bytes import GROOVE, smf
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
-from kickgen.engine.signals.midi import RoleMap, signals_from_midi
+from kickgen.engine.signals.midi import RoleMap, read_midi, signals_from_midi
 
 TPB = 480
 
@@ -134,3 +136,28 @@ def test_timing_that_cannot_be_a_song_is_refused_naming_the_file(tmp_path, name,
     with pytest.raises(InputFileError, match=re.escape(problem)) as caught:
         signals_from_midi(path)
     assert str(path) in str(caught.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_midi_bytes_are_read_or_refused_in_one_error(tmp_path_factory, data):
+    """Any file made from a real song by flipping, cutting or inserting bytes is either read
+    or refused with `InputFileError`; nothing else escapes the reader."""
+    original = bytearray(smf(b"\x00\xff\x58\x04\x04\x02\x18\x08\x00\xff\x51\x03\x07\xa1\x20" + GROOVE))
+    for _ in range(data.draw(st.integers(1, 6))):
+        where = data.draw(st.integers(0, len(original) - 1))
+        action = data.draw(st.sampled_from(("flip", "cut", "insert")))
+        if action == "flip":
+            original[where] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del original[where:where + data.draw(st.integers(1, 8))]
+        else:
+            original[where:where] = bytes(data.draw(st.lists(st.integers(0, 255), min_size=1, max_size=8)))
+        if not original:
+            break
+    path = tmp_path_factory.mktemp("mutated") / "song.mid"
+    path.write_bytes(bytes(original))
+    try:
+        read_midi(path)
+    except InputFileError:
+        pass
