@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kickgen.bridge.clock import Meter
 from kickgen.bridge.core import ALL_NOTES_OFF, BridgeCore, BridgeSettings, threshold_for
 from kickgen.bridge.memory import MAX_BARS, BarMemory, Note
-from kickgen.bridge.midi_bytes import CONTINUE, MidiParser
+from kickgen.bridge.midi_bytes import CLOCK, CONTINUE, START, STOP, MidiParser
 from kickgen.bridge.simulate import Timeline, run
 
 CODE_A, CODE_B = np.zeros(16, np.float32), np.ones(16, np.float32)
@@ -220,3 +220,53 @@ def test_fuzzed_input_never_breaks_the_core(stream, meter):
     assert balance == 0 and core.sounding == 0
     assert len(core.memory.heard) <= MAX_BARS and len(core.pending) < 10_000
 
+
+
+def notes_left_sounding(sent) -> dict[tuple[int, int], int]:
+    """(channel, note) -> note-ons that no note-off (or note-on of velocity 0) ended,
+    counted note by note; All Notes Off (CC 123) does not count as ending a note."""
+    sounding: dict[tuple[int, int], int] = {}
+    for s in sent:
+        kind, key = s.message[0] & 0xF0, (s.message[0] & 0x0F, s.message[1] if len(s.message) > 1 else -1)
+        if kind == 0x90 and s.message[2] > 0:
+            sounding[key] = sounding.get(key, 0) + 1
+        elif (kind == 0x80 or kind == 0x90) and sounding.get(key):
+            sounding[key] -= 1
+    return {key: n for key, n in sounding.items() if n}
+
+
+def played(core, junk, *, bpm, quarters=12):
+    """Start, `quarters` of steady clock at `bpm`, and `junk` messages (at clock ticks)
+    among them, answered at once with `beat_kicks`; then shutdown. Everything sent."""
+    tick_s = 60.0 / bpm / 24
+    events = [(0.0, bytes([START]))] + [((i + 1) * tick_s, bytes([CLOCK])) for i in range(24 * quarters)]
+    events += [((at + 1.5) * tick_s, data) for at, data in junk]
+    sent = []
+    for t, data in sorted(events, key=lambda e: e[0]):
+        sent += core.receive(t, data)
+        for request in core.take_requests():
+            sent += core.commit(request, beat_kicks(request), t)
+        sent += core.advance(t + tick_s / 2)
+    return sent + core.shutdown(events[-1][0] + 1.0)
+
+
+TRANSPORT = {START, STOP, CONTINUE, 0xF2}  # what would stop or move the song under the test's clock
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 24 * 12), st.binary(min_size=1, max_size=3).filter(
+    lambda b: not TRANSPORT & set(b))), max_size=80),
+       st.floats(60, 200), st.sampled_from([(4, 4), (3, 4), (7, 8)]))
+def test_a_played_song_gets_its_kicks_and_every_one_ends_however_noisy(junk, bpm, meter):
+    """With a real transport (start, steady clock) among hostile bytes, kicks are sent, and
+    every note-on is ended by its own note-off: shutdown's CC 123 does not hide a hanging note."""
+    sent = played(core_for(Meter(*meter)), junk, bpm=bpm)
+    assert note_ons(sent)
+    assert notes_left_sounding(sent) == {}
+
+
+def test_the_note_count_catches_a_core_that_never_ends_a_note():
+    sent = played(core_for(), [], bpm=120)
+    assert note_ons(sent) and notes_left_sounding(sent) == {}
+    without_note_offs = [s for s in sent if s.message[0] & 0xF0 != 0x80]
+    assert notes_left_sounding(without_note_offs)
