@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 from pathlib import Path
 
 from kickgen.engine.errors import InputFileError, OutputExistsError
@@ -88,8 +90,6 @@ def add_role_flags(p: argparse.ArgumentParser) -> None:
 
 def roles_from(args: argparse.Namespace):
     """The `RoleMap` the role flags ask for (the GM defaults where none is given)."""
-    import re
-
     from kickgen.engine.signals.midi import RoleMap
 
     roles = RoleMap()
@@ -123,8 +123,6 @@ def check_outputs(paths: list[Path | None], force: bool, *, inputs: list[Path | 
     that is a file the command reads (even with `force`), one that exists but is not a
     regular file (a folder, device or pipe is never replaced), one that exists without
     `force`, or one whose folder is a file."""
-    import os
-
     from kickgen.engine.util.atomic import NOT_A_FILE
 
     read = {os.path.realpath(p) for p in inputs if p is not None}

@@ -66,9 +66,11 @@ def baseline_onsets(song: ReferenceSong) -> dict[str, np.ndarray]:
     }
 
 
-def style_of(bundle: ModelBundle, song: ReferenceSong) -> tuple[np.ndarray, StyleEstimate]:
-    """The song's code path (16, T) and its style estimate (largest cluster's centroid)."""
-    code = bundle.encode(bundle.context_of(song.signals), song.signals.kick)
+def style_of(bundle: ModelBundle, song: ReferenceSong, *, context: np.ndarray | None = None,
+             ) -> tuple[np.ndarray, StyleEstimate]:
+    """The song's code path (16, T) and its style estimate (largest cluster's centroid);
+    `context`: the song's context as the bundle reads it, when already at hand."""
+    code = bundle.encode(bundle.context_of(song.signals) if context is None else context, song.signals.kick)
     return code, infer_style(code)
 
 
@@ -76,7 +78,7 @@ def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float 
     """Scores of one song: ground-truth codes, style transfer to self, the baselines;
     and for both methods, the kicks found by their position in the beat."""
     context, fps = bundle.context_of(song.signals), song.signals.fps
-    code, style = style_of(bundle, song)
+    code, style = style_of(bundle, song, context=context)
     curves = {
         "ground_truth": bundle.decode(context, code)[0],
         "self_transfer": bundle.decode(context, hold_code(style.code, n_frames=context.shape[1]))[0],
