@@ -64,6 +64,29 @@ def probability(text: str) -> float:
     return value
 
 
+def bounded_float(low: float, high: float, *, what: str):
+    """An argparse type: a finite number in [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+        if not low <= value <= high:  # false for nan too
+            raise argparse.ArgumentTypeError(f"must be {what} from {low:g} to {high:g}, not {text}")
+        return value
+
+    return parse
+
+
+def meter(text: str) -> tuple[int, int]:
+    """An argparse type: a time signature "N/D", N 1..32 beats of a 1..32nd note."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match[1]) <= 32 or int(match[2]) not in (1, 2, 4, 8, 16, 32):
+        raise argparse.ArgumentTypeError(f"must be a time signature such as 4/4, 3/4 or 6/8, not {text!r}")
+    return int(match[1]), int(match[2])
+
+
 def add_model_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
 
@@ -86,6 +109,33 @@ def add_role_flags(p: argparse.ArgumentParser) -> None:
     group.add_argument("--bass-track", nargs="+", metavar="TRACK",
                        help="tracks whose notes are the bass: a number as error messages count them "
                             "(0 is the first track), or a name (any track whose name holds it)")
+
+
+def add_grid_flags(p: argparse.ArgumentParser) -> None:
+    """The beat grid of audio stems, for a producer who knows it (`GridSpec`)."""
+    group = p.add_argument_group("beat grid of audio stems (default: tracked by madmom)")
+    group.add_argument("--bpm", type=bounded_float(20, 400, what="a tempo in bpm"),
+                       help="the song's steady tempo, quarter notes a minute")
+    group.add_argument("--meter", type=meter, help="its time signature with --bpm (default 4/4)")
+    group.add_argument("--first-downbeat", type=bounded_float(0, 3600, what="a time in seconds"), metavar="SECONDS",
+                       help="where bar 1 starts in the stems, with --bpm (default 0)")
+    group.add_argument("--grid-from", type=Path, metavar="MIDI",
+                       help="a MIDI file whose tempo map and meter are the song's (e.g. exported by the DAW)")
+
+
+def grid_from(args: argparse.Namespace):
+    """The `GridSpec` the grid flags ask for, or None (madmom tracks the beats)."""
+    from kickgen.engine.signals.beat_grid import GridSpec
+
+    if args.bpm is not None and args.grid_from is not None:
+        raise InputFileError("--grid-from", "give either --bpm or --grid-from, not both")
+    if args.bpm is None and (args.meter is not None or args.first_downbeat is not None):
+        raise InputFileError("--meter" if args.meter is not None else "--first-downbeat", "needs --bpm")
+    if args.grid_from is not None:
+        return GridSpec(midi_path=args.grid_from)
+    if args.bpm is not None:
+        return GridSpec(bpm=args.bpm, meter=args.meter or (4, 4), first_downbeat_s=args.first_downbeat or 0.0)
+    return None
 
 
 def roles_from(args: argparse.Namespace):

@@ -43,6 +43,7 @@ def run_eval(args: argparse.Namespace) -> None:
         songs, domain=args.domain, bundle_dir=args.model, threshold=args.threshold,
         tempo_songs=args.tempo_songs if args.tempo_png else 0, sampling_songs=args.sampling_songs,
         jobs=args.jobs, features_dir=args.features, progress=not args.quiet, roles=roles_from(args),
+        beat_grid=args.beat_grid,
     )
     print(format_table(document))
     if args.json:
@@ -70,6 +71,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", choices=("train", "validation"), default="validation",
                    help="which songs of a corpus folder (default: validation)")
     p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
+    p.add_argument("--beat-grid", choices=("tracked", "score"), default="tracked",
+                   help="audio domain: beats tracked by madmom, or the score's grid as a producer gives it "
+                        "with --bpm/--grid-from")
     p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak-picking threshold, 0..1")
     p.add_argument("--json", type=Path, help="write per-song and mean scores here")
     p.add_argument("--tempo-png", type=Path, help="run the tempo-invariance study and draw it here")

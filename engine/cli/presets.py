@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 from kickgen.engine.cli.common import (
+    add_grid_flags,
     add_model_flag,
     add_preset_dir_flag,
     add_role_flags,
     check_outputs,
+    grid_from,
     non_negative_int,
     preset_dir,
     roles_from,
@@ -34,7 +36,7 @@ def run_preset_save(args: argparse.Namespace) -> None:
 
     check_name(args.name)
     path = user_preset_path(args.name, preset_dir(args))
-    read = [args.reference, args.kick, args.snare, args.bass, args.code_from,
+    read = [args.reference, args.kick, args.snare, args.bass, args.code_from, args.grid_from,
             *stems_in(args.reference, {"kick": None, "snare": None, "bass": None}).values()]
     check_outputs([path, args.plot], args.force, inputs=read)
     bundle = load_bundle(args.model)
@@ -50,7 +52,7 @@ def run_preset_save(args: argparse.Namespace) -> None:
     if args.reference is None and args.kick is None:
         raise InputFileError("preset save", "give --from REFERENCE (MIDI file or stem folder) or --code-from")
     reference, source_file = load_reference_song(args.reference, kick=args.kick, snare=args.snare, bass=args.bass,
-                                                 roles=roles_from(args))
+                                                 roles=roles_from(args), grid=grid_from(args))
     code_path = bundle.encode(bundle.context_of(reference), reference.kick)
     estimate = infer_style(code_path)
     preset = preset_from_style(args.name, estimate, model_id=bundle.id, source_file=source_file,
@@ -108,6 +110,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_preset_dir_flag(p)
     p.add_argument("--plot", type=Path, help="draw the song's code path, its clusters and the chosen centroid")
     add_role_flags(p)
+    add_grid_flags(p)
     add_model_flag(p)
     p.add_argument("--force", action="store_true", help="replace a preset of that name")
     p.set_defaults(func=run_preset_save)

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from kickgen.engine.cli.common import (
+    add_grid_flags,
     add_model_flag,
     add_preset_dir_flag,
     add_role_flags,
     check_outputs,
+    grid_from,
     midi_channel,
     midi_note,
     non_negative_int,
@@ -47,11 +49,11 @@ def run_render(args: argparse.Namespace) -> None:
     from kickgen.engine.util.atomic import atomic_outputs
 
     outputs = [p for p in (args.out, args.wav, args.mix, args.plot) if p is not None]
-    read = [args.target, args.snare, args.bass, args.sample, *stems_in(args.target, {"snare": None, "bass": None}).values()]
+    read = [args.target, args.snare, args.bass, args.sample, args.grid_from, *stems_in(args.target, {"snare": None, "bass": None}).values()]
     check_outputs(outputs, args.force, inputs=read)
     bundle = load_bundle(args.model)
     code, described = style_code(args, bundle)
-    target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args))
+    target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args), grid=grid_from(args))
     settings = RenderSettings(threshold=args.threshold, grid=args.quantize,
                               style=KickStyle(note=args.note, channel=args.channel))
     curve, kicks = render_kicks_for(bundle, target, code, settings)
@@ -80,7 +82,7 @@ def run_sample(args: argparse.Namespace) -> None:
     if args.out.exists() and any(args.out.iterdir()) and not args.force:
         raise OutputExistsError(args.out)
     bundle = load_bundle(args.model)
-    target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args))
+    target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args), grid=grid_from(args))
     written = sample_variations(bundle, target, args.out, n_samples=args.n, n_pick=args.pick, seed=args.seed,
                                 threshold=args.threshold, with_wav=args.wav, one_shot_path=args.sample,
                                 force=args.force)
@@ -94,6 +96,7 @@ def add_target_flags(p: argparse.ArgumentParser, *, required_target: bool = Fals
     p.add_argument("--snare", type=Path, help="snare stem (audio targets; with a MIDI target: heard in --mix)")
     p.add_argument("--bass", type=Path, help="bass stem (audio targets; with a MIDI target: heard in --mix)")
     add_role_flags(p)
+    add_grid_flags(p)
     add_model_flag(p)
 
 

@@ -21,6 +21,7 @@ from kickgen.engine.evaluation.steering import (
 from kickgen.engine.evaluation.studies import sampling_study, tempo_invariance
 from kickgen.engine.evaluation.table import evaluate_song, scores_json, summarize
 from kickgen.engine.runtime.bundle import load_bundle
+from kickgen.engine.signals.beat_grid import BeatGrid, with_beat_grid
 from kickgen.engine.signals.feature_files import load_features
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS
 from kickgen.engine.signals.midi import RoleMap
@@ -41,11 +42,13 @@ class EvalJob:
     sampling: bool
     features_dir: Path | None = None
     roles: RoleMap = field(default_factory=RoleMap)  # how a MIDI file's notes are read (a corpus song's are GM)
+    beat_grid: str = "tracked"  # audio domain: "tracked" by madmom, or the "score"'s grid (a producer's --grid-from)
 
 
 def load_song(job: EvalJob) -> ReferenceSong:
     """The job's song; a cached feature file from `kickgen corpus features` stands in
-    for the audio analysis when there is one."""
+    for the audio analysis when there is one. With `beat_grid` "score" the audio song's
+    beat channels are the score's grid, as `render --grid-from` draws them."""
     song = load_reference(job.path, domain="midi", roles=job.roles, meta=job.meta)
     if job.domain == "midi":
         return song
@@ -54,8 +57,12 @@ def load_song(job: EvalJob) -> ReferenceSong:
         candidate = job.features_dir / job.meta["split"] / f"{job.meta['song_id']}.audio.npz"
         cached = load_features(candidate) if candidate.exists() else None
     if cached is None:
-        return load_reference(job.path, domain="audio", meta=job.meta)
-    bass_s = pick_peaks(cached.context[CONTEXT_CHANNELS.index("bass")], fps=cached.fps).times_s
+        heard = load_reference(job.path, domain="audio", meta=job.meta)
+        cached, bass_s = heard.signals, heard.bass_s
+    else:
+        bass_s = pick_peaks(cached.context[CONTEXT_CHANNELS.index("bass")], fps=cached.fps).times_s
+    if job.beat_grid == "score":
+        cached = with_beat_grid(cached, BeatGrid(song.signals.beat_times_s, song.signals.downbeat_times_s))
     return ReferenceSong(song.name, "audio", song.path, cached, song.notes, bass_s, job.meta, song.score_beats_s)
 
 
@@ -100,7 +107,7 @@ def steering_section(work: list[EvalJob], results: list[dict], *, jobs: int, pro
 def run_eval(
     songs: list[tuple[Path, dict]], *, domain: str, bundle_dir: Path | None, threshold: float,
     tempo_songs: int, sampling_songs: int, jobs: int, features_dir: Path | None = None, progress: bool = True,
-    roles: RoleMap = RoleMap(),
+    roles: RoleMap = RoleMap(), beat_grid: str = "tracked",
 ) -> dict:
     """Evaluate `songs` ((path, manifest entry) pairs). The tempo study runs on the first
     `tempo_songs` songs, the sampling study on the first `sampling_songs`. Returns the
@@ -109,10 +116,11 @@ def run_eval(
     if not songs:
         raise InputFileError("eval", "no songs to evaluate")
     bundle = load_bundle(bundle_dir)
-    work = [EvalJob(p, meta, domain, bundle_dir, threshold, i < tempo_songs, i < sampling_songs, features_dir, roles)
-            for i, (p, meta) in enumerate(songs)]
+    work = [EvalJob(p, meta, domain, bundle_dir, threshold, i < tempo_songs, i < sampling_songs, features_dir, roles,
+                    beat_grid) for i, (p, meta) in enumerate(songs)]
     results = run_parallel(run_job, work, jobs=jobs, desc=f"eval ({domain})", progress=progress)
     document = {"model": bundle.id, "domain": domain, "threshold": threshold,
+                **({"beat_grid": beat_grid} if domain == "audio" else {}),
                 **summarize([r["table"] for r in results]),
                 "steering": steering_section(work, results, jobs=jobs, progress=progress)}
     tempo = [r["tempo"] for r in results if "tempo" in r]

@@ -125,7 +125,8 @@ def format_table(document: dict) -> str:
     mean = document["mean"]
     rows = [(label, mean[method]) for method, label in METHOD_LABELS.items()]
     rows += [(f"baseline: {name.replace('_', ' ')}", s) for name, s in mean["baselines"].items()]
-    lines = [f"{document['n_songs']} songs, {document['domain']} domain, model {document['model'][:12]}",
+    grid = f" (beat grid: {document['beat_grid']})" if "beat_grid" in document else ""
+    lines = [f"{document['n_songs']} songs, {document['domain']} domain{grid}, model {document['model'][:12]}",
              f"{'':<32}{'P':>7}{'R':>7}{'F':>7}"]
     lines += [f"{name:<32}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f']:>7.3f}" for name, s in rows]
     by_position = document["by_position"]

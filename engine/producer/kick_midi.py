@@ -57,9 +57,13 @@ class TimeBase:
         if len(downbeats_s) > 1:
             per_bar = [np.sum((beats_s >= a) & (beats_s < b)) for a, b in itertools.pairwise(downbeats_s)]
             beats_per_bar = int(np.median(per_bar)) or 4
-        tempo_us = round(period_s * 1e6)
+        return cls.steady(tempo_us=round(period_s * 1e6), meter=(beats_per_bar, 4))
+
+    @classmethod
+    def steady(cls, *, tempo_us: int, meter: tuple[int, int]) -> TimeBase:
+        """A constant tempo (µs a quarter note) and meter (numerator, denominator)."""
         meta = ((0, mido.MetaMessage("set_tempo", tempo=tempo_us)),
-                (0, mido.MetaMessage("time_signature", numerator=beats_per_bar, denominator=4)))
+                (0, mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1])))
         return cls(TempoMap(TICKS_PER_BEAT, np.array([0]), np.array([float(tempo_us)])), meta)
 
 

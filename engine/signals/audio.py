@@ -18,6 +18,7 @@ from scipy.signal import resample_poly
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals import _madmom
+from kickgen.engine.signals.beat_grid import GridSpec
 from kickgen.engine.signals.frames import (
     FPS,
     FRAME_LENGTH,
@@ -26,6 +27,7 @@ from kickgen.engine.signals.frames import (
     SongSignals,
     assemble,
     frames_for_samples,
+    grid_curves,
 )
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".aiff", ".aif", ".mp3", ".ogg")  # what `load_audio` is asked to read
@@ -107,30 +109,41 @@ def signals_from_audio(
     bass: str | Path | None,
     mix: str | Path | None = None,
     kick: str | Path | None = None,
+    grid: GridSpec | None = None,
 ) -> SongSignals:
     """Build the standardized bundle from audio stem files.
 
     snare, bass, kick: paths of stems (kick optional: it becomes the target).
     mix: the full mix for beat tracking; without it madmom hears the snare and bass
     stems summed (never the kick: it is the target, and a new song has none).
+    grid: the song's beat grid, when the producer knows it (madmom is then not run).
     Raises `MissingRoleError` when neither a snare nor a bass stem is given.
     """
     if snare is None and bass is None:
         raise MissingRoleError(mix or kick or "audio input", "give a snare stem, a bass stem or both")
     stems = {name: load_audio(p) for name, p in (("snare", snare), ("bass", bass), ("kick", kick)) if p}
-    return signals_from_stems(stems, mix=load_audio(mix) if mix else None)
+    return signals_from_stems(stems, mix=load_audio(mix) if mix else None, grid=grid)
 
 
-def signals_from_stems(stems: dict[str, np.ndarray], *, mix: np.ndarray | None = None) -> SongSignals:
+def signals_from_stems(
+    stems: dict[str, np.ndarray], *, mix: np.ndarray | None = None, grid: GridSpec | None = None
+) -> SongSignals:
     """`signals_from_audio` on mono 44.1 kHz arrays: "snare" and/or "bass", optionally
-    "kick" (the target) and a `mix` for beat tracking. Shorter stems are zero-padded."""
+    "kick" (the target), a `mix` for beat tracking or the known `grid`. Shorter stems are
+    zero-padded."""
     n_samples = max(len(a) for a in stems.values())
     stems = {name: np.pad(a, (0, n_samples - len(a))) for name, a in stems.items()}
-    beat_source = mix if mix is not None else sum(a for name, a in stems.items() if name != "kick")
-    beat_source = np.pad(beat_source, (0, max(0, n_samples - len(beat_source))))[:n_samples]
     n_frames = frames_for_samples(n_samples)
-    activations, beat_times_s, downbeat_times_s = track_beats(beat_source)
-    beat, downbeat = beat_curves(activations, n_frames=n_frames)
+    if grid is None:
+        beat_source = mix if mix is not None else sum(a for name, a in stems.items() if name != "kick")
+        beat_source = np.pad(beat_source, (0, max(0, n_samples - len(beat_source))))[:n_samples]
+        activations, beat_times_s, downbeat_times_s = track_beats(beat_source)
+        beat, downbeat = beat_curves(activations, n_frames=n_frames)
+    else:
+        known = grid.grid(n_samples / SAMPLE_RATE)
+        beat_times_s, downbeat_times_s = known.beat_times_s, known.downbeat_times_s
+        curves = grid_curves(beat_times_s, downbeat_times_s, n_frames=n_frames)
+        beat, downbeat = curves["beat"], curves["downbeat"]
 
     def odf(name: str) -> np.ndarray:
         return complex_domain_odf(stems[name]) if name in stems else np.zeros(n_frames, np.float32)

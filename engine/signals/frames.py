@@ -132,6 +132,21 @@ def impulse_curve(
     return np.convolve(curve, kernel)[:n_frames].astype(np.float32)
 
 
+def grid_curves(
+    beat_times_s: np.ndarray, downbeat_times_s: np.ndarray, *, n_frames: int, fps: float = FPS
+) -> dict[str, np.ndarray]:
+    """A known beat grid drawn as the "beat" and "downbeat" channels, each (n_frames,)
+    float32 impulses: the beat channel marks the beats that are not downbeats (as
+    madmom's downbeat network does), the downbeat channel the bar starts."""
+    downbeat_frames = set(np.round(np.asarray(downbeat_times_s) * fps).astype(int).tolist())
+    plain_beats = np.array([t for t in beat_times_s if round(t * fps) not in downbeat_frames], dtype=np.float64)
+    downbeats = np.asarray(downbeat_times_s, dtype=np.float64)
+    return {
+        "beat": impulse_curve(plain_beats, np.ones(len(plain_beats)), n_frames=n_frames, fps=fps),
+        "downbeat": impulse_curve(downbeats, np.ones(len(downbeats)), n_frames=n_frames, fps=fps),
+    }
+
+
 def bar_phase_curve(downbeat_times_s: np.ndarray, *, n_frames: int, fps: float = FPS) -> np.ndarray:
     """Each frame's position in its bar, 0 at a downbeat rising linearly to 1 before the
     next; before the first and after the last downbeat the first and last bar lengths

@@ -21,6 +21,7 @@ from kickgen.engine.signals.frames import (
     SongSignals,
     assemble,
     frames_for_duration,
+    grid_curves,
     impulse_curve,
 )
 
@@ -228,24 +229,16 @@ def signals_from_onsets(
     downbeat channel marks bar starts. The kick is None when there are no kick notes.
     """
     n_frames = frames_for_duration(duration_s, fps=fps)
-    downbeat_frames = set(np.round(np.asarray(downbeat_times_s) * fps).astype(int).tolist())
-    plain_beats = np.array(
-        [t for t in beat_times_s if round(t * fps) not in downbeat_frames], dtype=np.float64
-    )
 
     def curve(o: Onsets) -> np.ndarray:
         return impulse_curve(o.times_s, o.velocities, n_frames=n_frames, fps=fps)
-
-    def grid(times: np.ndarray) -> np.ndarray:
-        return impulse_curve(times, np.ones(len(times)), n_frames=n_frames, fps=fps)
 
     kick = onsets.get("kick")
     return assemble(
         {
             "snare": curve(onsets["snare"]),
             "bass": curve(onsets["bass"]),
-            "beat": grid(plain_beats),
-            "downbeat": grid(np.asarray(downbeat_times_s)),
+            **grid_curves(beat_times_s, downbeat_times_s, n_frames=n_frames, fps=fps),
         },
         curve(kick) if kick is not None and len(kick.times_s) else None,
         beat_times_s=beat_times_s,

@@ -41,6 +41,9 @@ def workdir(tmp_path, example_song):
     (tmp_path / "nested.json").write_text("[" * 100000 + "]" * 100000)
     (tmp_path / "codes.json").write_text(json.dumps({"model": load_bundle().id, "codes": [[1.0, 2.0]]}))
     (tmp_path / "a-folder").mkdir()
+    (tmp_path / "stems").mkdir()
+    for role in ("snare", "bass"):
+        (tmp_path / "stems" / f"{role}.flac").write_bytes((example_song / f"{role}.flac").read_bytes())
     for folder, stems in {"nan-stems": {"snare": np.nan, "bass": 0.1}, "no-bass": {"snare": 0.1}}.items():
         (tmp_path / folder).mkdir()
         for role, value in stems.items():
@@ -95,6 +98,19 @@ CASES = {
     "a stem of NaN samples": (["render", "nan-stems", "-o", "k.mid"], "not numbers"),
     "stems without a bass": (["render", "no-bass", "-o", "k.mid"], "no bass stem"),
     "one stem file alone": (["render", "no-bass/snare.wav", "-o", "k.mid"], "no bass stem"),
+    "bpm 0": (["render", "stems", "-o", "k.mid", "--bpm", "0"], "--bpm"),
+    "bpm nan": (["render", "stems", "-o", "k.mid", "--bpm", "nan"], "--bpm"),
+    "meter 5/3": (["render", "stems", "-o", "k.mid", "--bpm", "120", "--meter", "5/3"], "--meter"),
+    "first downbeat -1": (["render", "stems", "-o", "k.mid", "--bpm", "120", "--first-downbeat", "-1"],
+                          "--first-downbeat"),
+    "meter without bpm": (["render", "stems", "-o", "k.mid", "--meter", "3/4"], "needs --bpm"),
+    "bpm and grid-from": (["render", "stems", "-o", "k.mid", "--bpm", "120", "--grid-from", "song.mid"], "not both"),
+    "bpm for a MIDI song": (["render", "song.mid", "-o", "k.mid", "--bpm", "120"], "its own tempo map"),
+    "preset from MIDI with bpm": (["preset", "save", "--from", "song.mid", "--name", "x", "--preset-dir", "p",
+                                   "--bpm", "120"], "its own tempo map"),
+    "grid from a truncated MIDI": (["render", "stems", "-o", "k.mid", "--grid-from", "truncated.mid"], "not a readable"),
+    "grid from a missing file": (["render", "stems", "-o", "k.mid", "--grid-from", "nowhere.mid"], "no such file"),
+    "grid from a tempo-0 MIDI": (["render", "stems", "-o", "k.mid", "--grid-from", "tempo0.mid"], "tempo of 0"),
 }
 
 

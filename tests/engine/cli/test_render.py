@@ -64,6 +64,19 @@ def test_the_audio_path_on_the_example_stems(tmp_path, kickgen, example_song):
     assert sum(m.type == "note_on" for m in out.tracks[1]) >= 8
 
 
+@pytest.mark.parametrize("grid", [["--grid-from", "song.mid"], ["--bpm", "100", "--meter", "4/4"]])
+def test_stems_with_the_grid_a_producer_knows_land_on_it(tmp_path, kickgen, example_song, grid):
+    """Quantized kicks from stems with a known grid sit on the song's own sixteenths."""
+    args = [a if a != "song.mid" else example_song / a for a in grid]
+    result = kickgen("render", example_song, "--seed", "2", "--quantize", "1/16", "-o", tmp_path / "k.mid", *args)
+    assert result.returncode == 0, result.stderr
+    out = mido.MidiFile(tmp_path / "k.mid")
+    events = absolute_events(out)
+    assert tempo_map(events, ticks_per_beat=out.ticks_per_beat).tempos_us.tolist() == [600_000.0]
+    ons = [t for t, _, m in events if m.type == "note_on" and m.velocity > 0]
+    assert len(ons) >= 16 and all(t % (out.ticks_per_beat // 4) == 0 for t in ons)
+
+
 def test_sample_keeps_the_most_varied(tmp_path, kickgen, example_song):
     result = kickgen("sample", example_song / "song.mid", "-o", tmp_path / "v", "-n", "6", "--pick", "3")
     assert result.returncode == 0, result.stderr
