@@ -44,7 +44,12 @@ def workdir(tmp_path, example_song):
     (tmp_path / "stems").mkdir()
     for role in ("snare", "bass"):
         (tmp_path / "stems" / f"{role}.flac").write_bytes((example_song / f"{role}.flac").read_bytes())
-    for folder, stems in {"nan-stems": {"snare": np.nan, "bass": 0.1}, "no-bass": {"snare": 0.1}}.items():
+    (tmp_path / "notes.txt").write_text("kick on one, snare on two\n")
+    (tmp_path / "bad-audio").mkdir()
+    (tmp_path / "bad-audio" / "snare.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 10)
+    (tmp_path / "bad-audio" / "bass.wav").write_bytes((example_song / "bass.flac").read_bytes())
+    for folder, stems in {"nan-stems": {"snare": np.nan, "bass": 0.1}, "no-bass": {"snare": 0.1},
+                          "silent": {"snare": 0.0, "bass": 0.1}}.items():
         (tmp_path / folder).mkdir()
         for role, value in stems.items():
             noise = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 44100 * 4)).astype(np.float32) * value
@@ -111,6 +116,21 @@ CASES = {
     "grid from a truncated MIDI": (["render", "stems", "-o", "k.mid", "--grid-from", "truncated.mid"], "not a readable"),
     "grid from a missing file": (["render", "stems", "-o", "k.mid", "--grid-from", "nowhere.mid"], "no such file"),
     "grid from a tempo-0 MIDI": (["render", "stems", "-o", "k.mid", "--grid-from", "tempo0.mid"], "tempo of 0"),
+    "eval JSON over its song": (["eval", "song.mid", "--json", "song.mid", "--force"], "reads"),
+    "preset plot over its song": (["preset", "save", "--from", "song.mid", "--name", "x", "--preset-dir", "p",
+                                   "--plot", "song.mid", "--force"], "reads"),
+    "preset name with a slash": (["preset", "save", "--from", "song.mid", "--name", "a/b", "--preset-dir", "p"],
+                                 "a/b"),
+    "preset save from nothing": (["preset", "save", "--name", "x", "--preset-dir", "p"], "--from"),
+    "preset from stems without a kick": (["preset", "save", "--from", "stems", "--name", "x", "--preset-dir", "p"],
+                                         "no kick stem"),
+    "a text file as the song": (["render", "notes.txt", "-o", "k.mid"], "neither a MIDI file nor an audio file"),
+    "a song that is not there": (["render", "nowhere.mid", "-o", "k.mid"], "no such file"),
+    "a stem that is not audio": (["render", "bad-audio", "-o", "k.mid"], "not a readable audio file"),
+    "a silent stem": (["render", "silent", "-o", "k.mid"], "silent"),
+    "zero variations": (["sample", "song.mid", "-o", "v", "-n", "0"], "-n"),
+    "eval on no workers": (["eval", "song.mid", "--jobs", "0"], "--jobs"),
+    "quantize 1/8": (["render", "song.mid", "-o", "k.mid", "--quantize", "1/8"], "--quantize"),
 }
 
 

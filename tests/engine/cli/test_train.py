@@ -2,6 +2,10 @@
 
 import importlib.resources
 import json
+import signal
+import subprocess
+import sys
+import time
 
 from kickgen.engine.corpus.synthetic import generate_songs
 from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, read_checkpoint
@@ -40,6 +44,31 @@ def test_train_then_resume_from_the_command_line(tmp_path, kickgen):
     history = json.loads(after["history"])
     assert history[0] == json.loads(before["history"])[0]  # epoch 1 kept, epoch 2 added
     assert json.loads(after["train_config"])["batch_size"] == 4  # the run's own recipe
+
+
+def test_ctrl_c_keeps_the_last_checkpoint_and_the_run_resumes(tmp_path):
+    """SIGINT in the middle of training: one line, exit 130, no temporary file, and the
+    last epoch's checkpoint (whole, written atomically) resumes."""
+    data = tmp_path / "features"
+    for i, song in enumerate(generate_songs(4, seed=1)):
+        save_features(data / f"song{i}.npz", song.signals)
+    run, config = tmp_path / "run", tmp_path / "tiny.json"
+    config.write_text('{"conv_channels": [8, 8, 8, 8, 8, 8, 8, 8], "mapping_channels": [8, 4], "critic_channels": [8, 1]}')
+    command = [sys.executable, "-m", "kickgen.engine.cli", "train", "--data", str(data), "--out", str(run),
+               "--batch", "4", "--chunk-frames", "512", "--model-config", str(config), "--quiet"]
+    training = subprocess.Popen([*command, "--epochs", "10000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+    deadline = time.monotonic() + 120
+    while not (run / CHECKPOINT_NAME).exists() and time.monotonic() < deadline and training.poll() is None:
+        time.sleep(0.2)
+    training.send_signal(signal.SIGINT)
+    _, stderr = training.communicate(timeout=60)
+    assert (training.returncode, stderr) == (130, "kickgen: interrupted\n")
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
+    done = len(json.loads(read_checkpoint(run / CHECKPOINT_NAME)["history"]))
+    resumed = subprocess.run([*command, "--epochs", str(done + 1), "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(json.loads(read_checkpoint(run / CHECKPOINT_NAME)["history"])) == done + 1
 
 
 def test_bad_model_config_is_one_line_and_exit_2(tmp_path, kickgen):

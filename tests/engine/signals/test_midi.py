@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from song_bytes import GROOVE, smf
+from song_bytes import GROOVE, GROOVE_RUNNING_STATUS, smf
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
-from kickgen.engine.signals.midi import RoleMap, read_midi, signals_from_midi
+from kickgen.engine.signals.midi import RoleMap, midi_song, read_midi, signals_from_midi
 
 TPB = 480
 
@@ -120,6 +120,15 @@ def test_a_file_a_daw_opens_is_read_even_with_an_undecodable_key_signature(tmp_p
     path.write_bytes(smf(b"\x00\xff\x59\x02\x14\xff" + GROOVE))  # 20 sharps, mode 255
     signals = signals_from_midi(path)
     assert signals.kick is not None and not signals.silent_channels
+
+
+def test_running_status_and_a_missing_end_of_track_read_as_the_plain_file(tmp_path):
+    (tmp_path / "plain.mid").write_bytes(smf(GROOVE))
+    (tmp_path / "running.mid").write_bytes(smf(GROOVE_RUNNING_STATUS, end_of_track=False))
+    plain, running = (midi_song(tmp_path / f"{name}.mid")[1] for name in ("plain", "running"))
+    for role in ("kick", "snare", "bass"):
+        np.testing.assert_array_equal(running[role].times_s, plain[role].times_s)
+    assert len(plain["kick"].times_s) == 8 and len(plain["snare"].times_s) == 4
 
 
 @pytest.mark.parametrize("name, data, problem", [
