@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/render_speed.py
 	$(PY) benchmarks/bridge_generation.py
 	$(PY) benchmarks/bridge_jack.py
+	$(PY) benchmarks/bridge_ardour.py
 
 # --- the shipped model's recipe: `make corpus`, then `make model` (docs/results.md) ---
 KICKGEN := $(VENV)/bin/kickgen
@@ -63,8 +64,8 @@ FINETUNE_EPOCHS ?= 32
 FINETUNE_LR ?= 3e-4
 TRAIN_FLAGS ?=  # more `kickgen train` options for `make model` and `make finetune`, e.g. --displace-kick 0.3
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
-# end-to-end test.
-APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock
+# end-to-end tests (ardour: the DAW of tests/bridge/test_ardour_e2e.py).
+APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock ardour
 # the corpus's further material: a second soundfont, real drum kits, human-written songs
 CORPUS_PACKAGES := timgm6mb-soundfont hydrogen-drumkits freedoom
 

@@ -20,6 +20,7 @@ from kickgen.engine import __version__
 from kickgen.engine.errors import InputFileError, KickgenError, run_command
 
 STATUS_EVERY_S = 0.25
+TRANSPORT_BYTES = (0xF2, 0xF8, 0xFA, 0xFB, 0xFC)  # song position, clock, start, continue, stop: logged as heard
 
 
 class BridgeError(KickgenError):
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", dest="out_port", metavar="NAME", help="connect to this output port")
     p.add_argument("--virtual", default="kickgen", metavar="NAME",
                    help="prefix of the virtual ports' names (\"NAME in\", \"NAME out\")")
+    p.add_argument("--song-position", choices=("sixteenths", "clocks"), default="sixteenths",
+                   help="what the DAW's song position pointers count: sixteenths (the MIDI standard) or "
+                        "clocks (Ardour 7, which sends 6 times the standard value on every locate and loop)")
     p.add_argument("--meter", default="4/4", help="the song's meter (MIDI clock has none): 4/4, 3/4, 7/8, ...")
     p.add_argument("--context", type=Path, metavar="SONG.mid",
                    help="the whole arrangement, for true look-ahead from any song position")
@@ -58,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
     p.add_argument("--list-ports", action="store_true", help="list the MIDI ports and exit")
     p.add_argument("--log", type=Path,
-                   help="append every message sent to this file (monotonic time, bytes, a kick's clock position)")
+                   help="append every message sent to this file (monotonic time, bytes, a kick's clock "
+                        "position) and every clock and transport message heard (time, '<', bytes)")
     p.add_argument("--quiet", action="store_true", help="no live status line")
     return p
 
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> None:
     if args.list_ports:
         print(list_ports(args.api))
         return
-    from kickgen.bridge.clock import Meter
+    from kickgen.bridge.clock import TICKS_PER_SIXTEENTH, Meter
     from kickgen.bridge.core import BridgeCore, BridgeSettings, Controls
     from kickgen.bridge.generator import ContextSong, KickGenerator
     from kickgen.bridge.memory import BarMemory
@@ -114,6 +119,7 @@ def run(args: argparse.Namespace) -> None:
         channel=args.channel, snare_notes=roles.snare_notes,
         bass_channels=tuple(args.bass_channels) if args.bass_channels else None,
         controls=Controls(channel=args.control_channel),
+        ticks_per_song_position=TICKS_PER_SIXTEENTH if args.song_position == "sixteenths" else 1,
     )
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
                       threshold=args.threshold, grid=args.quantize)
@@ -131,7 +137,12 @@ def run(args: argparse.Namespace) -> None:
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    ports.listen(runner.on_message)
+    def receive(message: list[int], time_s: float) -> None:
+        if log and message and message[0] in TRANSPORT_BYTES:  # what the clock said, and when it was heard
+            log.write(f"{time_s:.6f} < {' '.join(f'{b:02x}' for b in message)}\n")
+        runner.on_message(message, time_s)
+
+    ports.listen(receive if log else runner.on_message)
     runner.start()
     print(f"kickgen-bridge: listening on '{args.virtual} in', sending on '{args.virtual} out' "
           f"({meter.numerator}/{meter.denominator}, style {slots[0][0]!r}); Ctrl-C to stop", file=sys.stderr)
@@ -158,7 +169,7 @@ def exit_summary(core, runner) -> str:
     follows (ms, p50/p99 of |sent - due| over the latest kicks)."""
     errors = np.abs(np.array(runner.stats.send_errors_ms or [0.0]))
     return (f"# exit: notes_sent {core.notes_sent} generations {runner.stats.generations} "
-            f"missed_deadlines {core.missed_deadlines} send_error_ms_p50 {np.percentile(errors, 50):.3f} "
+            f"missed_deadlines {core.missed_deadlines} lost_ticks {core.clock.lost_ticks} send_error_ms_p50 {np.percentile(errors, 50):.3f} "
             f"send_error_ms_p99 {np.percentile(errors, 99):.3f}")
 
 

@@ -14,6 +14,7 @@ FIT_TICKS = 24  # clock ticks in the tempo fit: one beat, jitter averages out, r
 DEFAULT_PERIOD_S = 60.0 / 120 / TICKS_PER_QUARTER
 LOST_TICK_TOLERANCE = 0.3  # periods: how close to the fitted line a tick after lost ones must be
 MAX_LOST_TICKS = 2  # more than that is a paused clock, not lost messages
+STALL_BURST_PERIODS = 0.5  # a tick this soon after a late one was queued behind it: a stall, not a loss
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,14 @@ class ClockFollower:
     `position` is the clock tick the next 0xF8 will mark; after a tick arrives,
     `last_position`/`last_time_s` hold it. The tempo is a least-squares line through the
     last `FIT_TICKS` ticks' (position, time), so steady jitter averages out and a ramp is
-    followed within a beat; a jump (song position pointer) starts a new line. A tick
-    lost on the way is counted all the same when the next one comes about two periods
-    later, so the song position stays true: under JACK a client that overruns a cycle
-    loses that cycle's events (benchmarks/bridge_jack.py saw one in 5,764 ticks).
+    followed within a beat; a jump (song position pointer) starts a new line. Ticks
+    lost on the way are counted all the same, so the song position stays true: under
+    JACK a client that overruns a cycle loses that cycle's events (benchmarks/bridge_jack.py
+    saw one in 5,764 ticks). A tick that comes one or two periods late is only a suspect:
+    a tick held up by a stalled driver or process comes just as late, and counting it as
+    a loss would shift the song by whole ticks (seen with Ardour, tests/bridge/ardour_session.py).
+    The next tick decides: a stall lets the ticks queued behind it through at once, while
+    after lost ticks the next one comes a period later.
     """
 
     def __init__(self) -> None:
@@ -62,6 +67,8 @@ class ClockFollower:
         self.history: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self.period_s = DEFAULT_PERIOD_S
         self.fitted_time_s: float | None = None  # the fit's time of `last_position`
+        self.lost_ticks = 0  # ticks counted that never arrived (the log's exit line reports them)
+        self._suspect = 0  # ticks maybe lost: the last tick came that many periods late
 
     def start(self) -> None:
         self.playing, self.position = True, 0
@@ -74,34 +81,51 @@ class ClockFollower:
     def stop(self) -> None:
         self.playing = False
 
-    def song_position(self, sixteenths: int) -> None:
-        self.position = sixteenths * TICKS_PER_SIXTEENTH
+    def song_position(self, ticks: int) -> None:
+        """A song position pointer, in clock ticks (the standard's sixteenths times 6)."""
+        self.position = ticks
         self._new_line()
 
     def _new_line(self) -> None:
         self.history.clear()
+        self._suspect = 0
         self.last_position = self.last_time_s = self.fitted_time_s = None
 
     def clock(self, time_s: float) -> int | None:
-        """A 0xF8 at `time_s`: returns the position it marks (None when stopped)."""
+        """A 0xF8 at `time_s`: returns the position it marks (None when stopped). While
+        ticks are suspect (see the class) they get the positions a stall would give them
+        and stay out of the fit; `last_position` keeps the tick before them."""
         if not self.playing:
             return None
-        position = self.position + self._lost_ticks(time_s)
+        position = self.position
+        if self._suspect:
+            position += self._judge_suspect(time_s, position)
+        elif self.fitted_time_s is not None and len(self.history) >= FIT_TICKS // 2:
+            late = self._periods_after_due(time_s, position)
+            if 1 <= round(late) <= MAX_LOST_TICKS and abs(late - round(late)) <= LOST_TICK_TOLERANCE:
+                self._suspect = round(late)
         self.position = position + 1
+        self.last_time_s = time_s
+        if self._suspect:
+            return position
         self.history.append((position, time_s))
-        self.last_position, self.last_time_s = position, time_s
+        self.last_position = position
         self._fit()
         return position
 
-    def _lost_ticks(self, time_s: float) -> int:
-        """Ticks that never arrived before this one: it lands on the fitted line one or
-        two periods after where it was due. A late tick off the line (a stalled driver)
-        counts as nothing; a stall of about a whole period cannot be told from a loss."""
-        if self.fitted_time_s is None or len(self.history) < FIT_TICKS // 2:
+    def _judge_suspect(self, time_s: float, position: int) -> int:
+        """Ticks found lost after a late one: a stall lets the ticks queued behind the late
+        one through at once, so a tick a good part of a period after it means the late
+        one really followed lost ticks (robust to a DAW's ticks a JACK period off)."""
+        lost, self._suspect = self._suspect, 0
+        if time_s - self.last_time_s < STALL_BURST_PERIODS * self.period_s:
             return 0
-        late = (time_s - self.fitted_time_s) / self.period_s - 1  # periods after its due time
-        missing = round(late)
-        return missing if 1 <= missing <= MAX_LOST_TICKS and abs(late - missing) <= LOST_TICK_TOLERANCE else 0
+        self.lost_ticks += lost
+        return lost
+
+    def _periods_after_due(self, time_s: float, position: int) -> float:
+        """How many periods after the fitted line's time for `position` `time_s` comes."""
+        return (time_s - self.time_of(position)) / self.period_s
 
     def _fit(self) -> None:
         if len(self.history) < 2:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from kickgen.bridge.clock import ClockFollower, Meter
+from kickgen.bridge.clock import TICKS_PER_SIXTEENTH, ClockFollower, Meter
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
 from kickgen.bridge.midi_bytes import CLOCK, CONTINUE, SONG_POSITION, START, STOP, MidiParser
@@ -49,6 +49,9 @@ class BridgeSettings:
     note_length_ticks: float = 3.0  # a 32nd note
     clock_timeout_ticks: float = 4.0
     controls: Controls = field(default_factory=Controls)
+    # clock ticks a song position pointer counts: 6 (a sixteenth), as the MIDI standard has
+    # it; 1 for a DAW that counts clocks (Ardour 7 sends beats x 24, see README)
+    ticks_per_song_position: int = TICKS_PER_SIXTEENTH
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ class BridgeCore:
             return out
         if status == SONG_POSITION:
             out = self._silence(t)
-            self.clock.song_position(message[1] | (message[2] << 7))
+            self.clock.song_position((message[1] | (message[2] << 7)) * self.settings.ticks_per_song_position)
             self._jumped(t)
             self._prepare(t)
             return out

@@ -20,7 +20,7 @@ APIS = {
     "windows": rtmidi.API_WINDOWS_MM,
 }
 CLIENT_NAME = "kickgen"
-RESYNC_S = 0.05
+MAX_BEHIND_S = 1.0  # how far behind the monotonic clock an event's own time may fall
 POLL_S = 0.0005  # the input reader's sleep between empty polls
 
 
@@ -65,6 +65,31 @@ def _open(kind, api: int, name: str | None, virtual: str, label: str):
     return port
 
 
+class EventStamps:
+    """Monotonic times for incoming events from the MIDI system's delta times.
+
+    An event is read some time after it came, never before: of all the events so far,
+    the one read soonest after its arrival tells best where the deltas' timeline lies
+    (`anchor`: the monotonic time of the first event). Each event's time is that anchor
+    plus its deltas, however late the reader polls: a reader held up for 60 ms must not
+    move the clock ticks it then finds (the bridge would read a steady clock as two lost
+    ticks and shift the song, seen under Ardour), and a first event read late must not
+    make every later one late. Deltas that put an event more than `MAX_BEHIND_S` behind
+    the moment it is read went wrong; the anchor then starts again."""
+
+    def __init__(self) -> None:
+        self.anchor: float | None = None
+        self.elapsed = 0.0  # the deltas' sum since the first event, s
+
+    def stamp(self, delta_s: float, now: float) -> float:
+        if self.anchor is not None:
+            self.elapsed += delta_s
+        read_at_once = now - self.elapsed
+        if self.anchor is None or read_at_once < self.anchor or read_at_once - self.anchor > MAX_BEHIND_S:
+            self.anchor = read_at_once
+        return self.anchor + self.elapsed
+
+
 class MidiPorts:
     """An input (its messages go to `on_message(bytes, monotonic seconds)`) and an output."""
 
@@ -85,25 +110,19 @@ class MidiPorts:
         cycle, and a cycle held up by a busy Python thread is an xrun for the whole
         graph. Times follow the MIDI system's own spacing of events (rtmidi's delta
         times, taken when the driver received them), anchored to time.monotonic(), so
-        that a late poll does not squeeze a burst of clock ticks together; they are
-        re-anchored when they drift more than `RESYNC_S` from the monotonic clock."""
+        that a late poll does not squeeze a burst of clock ticks together (`EventStamps`)."""
         self._reader = threading.Thread(target=self._read, args=(on_message,), name="kickgen-midi-in", daemon=True)
         self._reader.start()
 
     def _read(self, on_message: Callable[[list[int], float], None]) -> None:
-        last_stamp = None
+        stamps = EventStamps()
         while not self._closing.is_set():
             event = self.midi_in.get_message()
             if event is None:
                 time.sleep(POLL_S)
                 continue
             message, delta_s = event
-            now = time.monotonic()
-            stamped = now if last_stamp is None else last_stamp + delta_s
-            if abs(stamped - now) > RESYNC_S:
-                stamped = now
-            last_stamp = stamped
-            on_message(message, min(stamped, now))
+            on_message(message, stamps.stamp(delta_s, time.monotonic()))
 
     def send(self, message: tuple[int, ...]) -> None:
         self.midi_out.send_message(list(message))

@@ -63,14 +63,14 @@ def free_server_name() -> str:
     raise RuntimeError(f"all {SERVER_SLOTS} kickgen-e2e JACK servers are busy")
 
 
-class JackSession:
-    def __init__(self, workdir: Path, *, bridge_args: list[str] = (), bpm: float = 120.0) -> None:
+class JackGraph:
+    """A private JACK server (dummy driver, period 128) and the processes started in it;
+    leaving the block stops every one of them."""
+
+    def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.env = {**os.environ, "JACK_DEFAULT_SERVER": free_server_name(), "JACK_NO_START_SERVER": "1"}
-        self.bridge_args, self.bpm = list(bridge_args), bpm
         self.running: list[subprocess.Popen] = []
-        self.log = workdir / "bridge.log"
-        self.dump = workdir / "dump.txt"
         self.bridge: subprocess.Popen | None = None
 
     def _start(self, args, **kwargs) -> subprocess.Popen:
@@ -85,42 +85,40 @@ class JackSession:
     def port(self, suffix: str) -> str | None:
         return next((p for p in self.ports() if p.endswith(suffix)), None)
 
-    def transport(self, command: str) -> None:
-        subprocess.run(["jack_transport"], input=f"{command}\nquit\n", env=self.env, capture_output=True,
-                       text=True, timeout=10)
+    def start_server(self) -> None:
+        # The default client timeout: with a long one (-t 10000) a client that misses a
+        # cycle stalls the dummy driver for good ("Driver is not running").
+        self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
+                     "-r", str(RATE), "-p", "128"],
+                    stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
+        if not wait_for(lambda: bool(self.ports())):
+            raise RuntimeError("jackd did not start")
 
-    def __enter__(self) -> Self:
-        try:
-            # The default client timeout: with a long one (-t 10000) a client that misses a
-            # cycle stalls the dummy driver for good ("Driver is not running").
-            self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
-                         "-r", str(RATE), "-p", "128"],
-                        stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
-            if not wait_for(lambda: bool(self.ports())):
-                raise RuntimeError("jackd did not start")
-            # One client at a time, each started once the one before has said it is ready
-            # (not by polling jack_lsp: every probe is a client joining the graph). A
-            # Python client's start-up (imports, model loading) competing with the graph
-            # on two cores is what makes the dummy driver's cycles overrun.
-            self.bridge = self._start([sys.executable, "-m", "kickgen.bridge.cli", "--api", "jack", "--quiet",
-                                       "--log", str(self.log), *self.bridge_args],
-                                      stderr=(self.workdir / "bridge.err").open("w"))
-            self._await_line(self.workdir / "bridge.err", "listening on")
-            player_out = self.workdir / "player.out"
-            self._start([sys.executable, str(HERE / "jack_player.py")], stdout=player_out.open("w"))
-            self._await_line(player_out, "ready")
-            self._start(["jack_midi_dump", "-a", "dump"], stdout=self.dump.open("w"), stderr=subprocess.DEVNULL)
-            self._start(["jack_midi_clock", "-b", f"{self.bpm:g}"], stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL)
-            needed = {s for pair in WIRING for s in pair}
-            if not wait_for(lambda: all(self.port(s) for s in needed), timeout_s=60, interval_s=0.5):
-                raise RuntimeError(f"ports missing: {self.ports()}; bridge: {self.bridge_error()}")
-            for source, target in WIRING:
-                subprocess.run(["jack_connect", self.port(source), self.port(target)], env=self.env, check=True)
-            return self
-        except BaseException:
-            self.stop_all()
-            raise
+    def start_bridge(self, args: list[str]) -> None:
+        """The bridge on JACK with `args`, once it says it listens. One client at a time,
+        each started once the one before has said it is ready (not by polling jack_lsp:
+        every probe is a client joining the graph). A Python client's start-up (imports,
+        model loading) competing with the graph on two cores is what makes the dummy
+        driver's cycles overrun."""
+        self.bridge = self._start([sys.executable, "-m", "kickgen.bridge.cli", "--api", "jack", "--quiet",
+                                   "--log", str(self.log), *args], stderr=(self.workdir / "bridge.err").open("w"))
+        self._await_line(self.workdir / "bridge.err", "listening on")
+
+    def start_player(self, args: list[str] = ()) -> None:
+        player_out = self.workdir / "player.out"
+        self._start([sys.executable, str(HERE / "jack_player.py"), *args], stdout=player_out.open("w"))
+        self._await_line(player_out, "ready")
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "bridge.log"
+
+    @property
+    def dump(self) -> Path:
+        return self.workdir / "dump.txt"
+
+    def start_recorder(self) -> None:
+        self._start(["jack_midi_dump", "-a", "dump"], stdout=self.dump.open("w"), stderr=subprocess.DEVNULL)
 
     def _await_line(self, path: Path, text: str) -> None:
         if not wait_for(lambda: path.exists() and text in path.read_text(), timeout_s=60):
@@ -128,13 +126,6 @@ class JackSession:
 
     def bridge_error(self) -> str:
         return (self.workdir / "bridge.err").read_text() if (self.workdir / "bridge.err").exists() else ""
-
-    def play(self, seconds: float) -> None:
-        self.transport("locate 0")
-        self.transport("play")
-        time.sleep(seconds)
-        self.transport("stop")
-        time.sleep(1.0)
 
     def stop_all(self) -> None:
         for process in reversed(self.running):
@@ -150,6 +141,50 @@ class JackSession:
         self.stop_all()
         for leftover in Path("/dev/shm").glob(f"jack_sem.*{self.env['JACK_DEFAULT_SERVER']}*"):
             leftover.unlink(missing_ok=True)  # jackd leaves its semaphores behind
+
+    def recorder_overruns(self) -> int:
+        """Process cycles in which the recorder (jack_midi_dump) had not finished, from
+        jackd's log: a handful in a normal run, over a thousand when the shared machine
+        starves it, and then its frame stamps can lose a clock tick unnoticed."""
+        return (self.workdir / "jackd.log").read_text(errors="replace").count("client = dump was not finished")
+
+
+class JackSession(JackGraph):
+    """The bridge between jack_midi_clock (driven by jack_transport: the DAW's clock), the
+    clock-following player and the recorder."""
+
+    def __init__(self, workdir: Path, *, bridge_args: list[str] = (), bpm: float = 120.0) -> None:
+        super().__init__(workdir)
+        self.bridge_args, self.bpm = list(bridge_args), bpm
+
+    def transport(self, command: str) -> None:
+        subprocess.run(["jack_transport"], input=f"{command}\nquit\n", env=self.env, capture_output=True,
+                       text=True, timeout=10)
+
+    def __enter__(self) -> Self:
+        try:
+            self.start_server()
+            self.start_bridge(self.bridge_args)
+            self.start_player()
+            self.start_recorder()
+            self._start(["jack_midi_clock", "-b", f"{self.bpm:g}"], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+            needed = {s for pair in WIRING for s in pair}
+            if not wait_for(lambda: all(self.port(s) for s in needed), timeout_s=60, interval_s=0.5):
+                raise RuntimeError(f"ports missing: {self.ports()}; bridge: {self.bridge_error()}")
+            for source, target in WIRING:
+                subprocess.run(["jack_connect", self.port(source), self.port(target)], env=self.env, check=True)
+            return self
+        except BaseException:
+            self.stop_all()
+            raise
+
+    def play(self, seconds: float) -> None:
+        self.transport("locate 0")
+        self.transport("play")
+        time.sleep(seconds)
+        self.transport("stop")
+        time.sleep(1.0)
 
     def kick_timing(self) -> tuple[np.ndarray, np.ndarray, list[tuple[int, tuple[int, ...]]]]:
         """Kick arrival positions (clock ticks from Start, from the recorder's frames),
@@ -173,12 +208,6 @@ class JackSession:
         positions[after] = tick_numbers[-1] + (kicks[after] - clocks[-1]) / interval
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines() if "@" in line])
         return positions, targets, events
-
-    def recorder_overruns(self) -> int:
-        """Process cycles in which the recorder (jack_midi_dump) had not finished, from
-        jackd's log: a handful in a normal run, over a thousand when the shared machine
-        starves it, and then its frame stamps can lose a clock tick unnoticed."""
-        return (self.workdir / "jackd.log").read_text(errors="replace").count("client = dump was not finished")
 
     def tick_seconds(self, events) -> float:
         clocks = np.array([f for f, m in events if m == (0xF8,)], float)

@@ -1,0 +1,219 @@
+-- Ardour 7, headless (ardour7-lua), as the DAW of the bridge's end-to-end test.
+--
+-- TAKE_MODE=prepare: a new session with a MIDI track "parts" that records the test song's
+-- snare and bass from the player (which follows Ardour's MIDI clock), and an empty MIDI
+-- track "kicks"; saved.
+-- TAKE_MODE=take: loads the saved session once, prints READY and takes scenarios from
+-- stdin, one a line (until "quit"): for each, the session plays "parts" to the bridge
+-- together with its MIDI clock and records the bridge's kicks on "kicks" while the
+-- transport does what the scenario says; it prints what it did and what it recorded
+-- in that take, then END:
+--   MARK <what> <sample>          a transport request and where the transport was
+--   KICK <quarters> <sample> <off_ms> <velocity>
+--                                 a recorded kick: its position in quarter notes and in
+--                                 samples, and its distance to the nearest sixteenth of
+--                                 Ardour's own grid (its tempo map), in ms
+-- Ports come from TAKE_PLAYER_IN, TAKE_PLAYER_OUT, TAKE_KICKGEN_IN, TAKE_KICKGEN_OUT and
+-- TAKE_DUMP_IN (a recorder that also hears the bridge's output).
+
+local env = os.getenv
+local LOOP_RANGE = "kickgen loop"
+local TRS = ARDOUR.TransportRequestSource.TRS_UI
+local NoGroup = PBD.GroupControlDisposition.NoGroup
+
+local function wait_s(seconds) ARDOUR.LuaAPI.usleep(math.floor(seconds * 1e6)) end
+
+local function connect(from, to)  -- through Ardour's own JACK client (no forked jack_connect)
+	assert(Session:engine():connect(from, to) == 0, "cannot connect " .. from .. " to " .. to)
+end
+
+local function track(name)
+	for route in Session:get_routes():iter() do
+		if route:name() == name then return route:to_track() end
+	end
+	local midi = ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1)
+	local list = Session:new_midi_track(midi, midi, false, ARDOUR.PluginInfo(), nil, nil, 1, name,
+	                                    ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
+	for t in list:iter() do return t end
+end
+
+local function mark(what) print(string.format("MARK %s %d", what, Session:transport_sample())) end
+
+local function sample_of_bar(bar)  -- bar 1 starts at sample 0, 4/4
+	return Temporal.TempoMap.read():sample_at_beats(Temporal.Beats((bar - 1) * 4, 0))
+end
+
+local function locate(sample, roll)
+	local disposition = roll and ARDOUR.LocateTransportDisposition.MustRoll or ARDOUR.LocateTransportDisposition.MustStop
+	Session:request_locate(sample, false, disposition, TRS)
+	wait_s(0.3)
+end
+
+local function roll(seconds)
+	Session:maybe_enable_record(false)  -- a stop ends recording; the armed track records again
+	Session:request_roll(TRS)
+	wait_s(0.2)
+	mark("roll")
+	wait_s(seconds)
+end
+
+local function stop()
+	mark("stop")
+	Session:request_stop(false, false, TRS)
+	wait_s(0.5)
+end
+
+local function arm(t, on)
+	t:rec_enable_control():set_value(on and 1 or 0, NoGroup)
+	if on then Session:maybe_enable_record(false) else Session:disable_record(false, false) end
+end
+
+local function bar_seconds() return 4 * 60 / tonumber(env("TAKE_BPM")) end
+
+-- What a producer does with the transport while the bridge plays along.
+local scenarios = {
+	["bar-1"] = function(bars)
+		locate(0, false)
+		roll(bars * bar_seconds())
+		stop()
+	end,
+	["stop-continue"] = function(bars)
+		locate(0, false)
+		roll(bars / 2 * bar_seconds())
+		stop()
+		wait_s(1.0)
+		roll(bars / 2 * bar_seconds())  -- from where it stopped: song position pointer, then Continue
+		stop()
+	end,
+	["locate-stopped"] = function(bars)
+		locate(0, false)
+		roll(bars / 2 * bar_seconds())
+		stop()
+		locate(sample_of_bar(17), false)
+		mark("located")
+		roll(bars / 2 * bar_seconds())
+		stop()
+	end,
+	["locate-playing"] = function(bars)
+		locate(0, false)
+		roll(bars / 2 * bar_seconds())
+		locate(sample_of_bar(17), true)
+		Session:maybe_enable_record(false)
+		mark("located")
+		wait_s(bars / 2 * bar_seconds())
+		stop()
+	end,
+	["loop"] = function(bars)  -- the range prepare() left, made the loop range in the session file
+		local range = assert(Session:locations():auto_loop_location(), "the session has no loop range")
+		print(string.format("MARK loop-range %d %d", range:start():samples(), range:_end():samples()))
+		locate(range:start():samples(), false)
+		Session:maybe_enable_record(false)
+		Session:request_play_loop(true, true)
+		wait_s(0.2)
+		mark("loop")
+		wait_s(bars * bar_seconds())
+		stop()
+		Session:request_play_loop(false, false)
+		wait_s(0.3)
+	end,
+	["tempo-change"] = function(bars)
+		local map = Temporal.TempoMap.write_copy()
+		map:set_tempo(Temporal.Tempo(100, 100, 4), Temporal.timepos_t(sample_of_bar(5)))  -- bar 5 at 100 bpm
+		Temporal.TempoMap.update(map)
+		locate(0, false)
+		roll(4 * bar_seconds() + (bars - 4) * 4 * 60 / 100)
+		stop()
+		return function()  -- after the kicks are read against it
+			local restored = Temporal.TempoMap.write_copy()
+			local bpm = tonumber(env("TAKE_BPM"))
+			restored:set_tempo(Temporal.Tempo(bpm, bpm, 4), Temporal.timepos_t(sample_of_bar(5)))
+			Temporal.TempoMap.update(restored)
+		end
+	end,
+}
+
+local function prepare()
+	os.execute("rm -rf '" .. env("TAKE_SESSION") .. "'")
+	assert(create_session(env("TAKE_SESSION"), "take", 44100), "cannot create the session")
+	local map = Temporal.TempoMap.write_copy()
+	local bpm = tonumber(env("TAKE_BPM"))
+	map:set_tempo(Temporal.Tempo(bpm, bpm, 4), Temporal.timepos_t(0))
+	Temporal.TempoMap.update(map)
+	local parts = track("parts")
+	track("kicks")
+	ARDOUR.config():set_send_midi_clock(true)
+	wait_s(0.5)
+	connect("ardour:MIDI Clock out", env("TAKE_PLAYER_IN"))
+	connect(env("TAKE_PLAYER_OUT"), "ardour:parts/midi_in 1")
+	arm(parts, true)
+	locate(0, false)
+	roll(tonumber(env("TAKE_BARS")) * bar_seconds() + 1.0)
+	stop()
+	arm(parts, false)
+	-- bars 3-4 as a range; Ardour 7.3's Lua cannot flag it as the loop range, the harness
+	-- does so in the saved session file (a flag Ardour writes itself when a user sets it)
+	local range = Session:locations():add_range(Temporal.timepos_t(sample_of_bar(3)), Temporal.timepos_t(sample_of_bar(5)))
+	range:set_name(LOOP_RANGE)
+	print(string.format("MARK range %d %d (bar 3 at %d)", range:start():samples(), range:_end():samples(), sample_of_bar(3)))
+	Session:save_state("", false, false, false, false, false)
+end
+
+local function quarters(beats)  -- Ardour 7.3 binds only Beats:str(), "beats:ticks" (1920 a quarter)
+	local whole, ticks = beats:str():match("^(-?%d+):(-?%d+)$")
+	return tonumber(whole) + tonumber(ticks) / 1920
+end
+
+local function print_kicks(kicks, old_regions)
+	local map = Temporal.TempoMap.read()
+	local function sample_at(q)
+		local whole = math.floor(q)
+		return map:sample_at_beats(Temporal.Beats(whole, math.floor((q - whole) * 1920 + 0.5)))
+	end
+	for region in kicks:playlist():region_list():iter() do
+		if not old_regions[region:name()] then
+			-- where the source's beat 0 lies in the session, in quarter notes, and the region's span
+			local first = quarters(map:quarters_at(region:position()))
+			local origin = first - quarters(region:start():beats())
+			local last = quarters(map:quarters_at(Temporal.timepos_t(region:position():samples() + region:length():samples())))
+			for note in ARDOUR.LuaAPI.note_list(region:to_midiregion():model()):iter() do
+				local at = origin + quarters(note:time())
+				if at >= first and at < last then  -- a loop take's regions share one source
+					local sample, on_grid = sample_at(at), sample_at(math.floor(at * 4 + 0.5) / 4)
+					print(string.format("KICK %.6f %d %.3f %d", at, sample, (sample - on_grid) / 44.1, note:velocity()))
+				end
+			end
+		end
+	end
+end
+
+local function take()
+	assert(load_session(env("TAKE_SESSION"), "take"), "cannot load the session")
+	ARDOUR.config():set_send_midi_clock(true)
+	local kicks = track("kicks")
+	wait_s(0.5)
+	for _, pair in ipairs({{"ardour:MIDI Clock out", env("TAKE_KICKGEN_IN")},
+	                       {"ardour:parts/midi_out 1", env("TAKE_KICKGEN_IN")},
+	                       {env("TAKE_KICKGEN_OUT"), "ardour:kicks/midi_in 1"},
+	                       {"ardour:MIDI Clock out", env("TAKE_DUMP_IN")}}) do
+		connect(pair[1], pair[2])
+	end
+	arm(kicks, true)
+	while true do
+		print("READY")
+		io.stdout:flush()
+		local scenario = io.read("l")
+		if scenario == nil or scenario == "quit" then break end
+		local old_regions = {}
+		for region in kicks:playlist():region_list():iter() do old_regions[region:name()] = true end
+		local cleanup = scenarios[scenario](tonumber(env("TAKE_BARS")))
+		print_kicks(kicks, old_regions)
+		if cleanup then cleanup() end
+		print("END")
+	end
+	arm(kicks, false)
+end
+
+AudioEngine:set_backend("JACK", "ardour", "")
+if env("TAKE_MODE") == "prepare" then prepare() else take() end
+close_session()
+print("DONE")
