@@ -143,7 +143,8 @@ report: $(STAMP)
 	$(KICKGEN) eval $(CORPUS) --split train --model models/default --domain midi \
 		--json $(RESULTS)/eval-midi-train.json --force
 	$(KICKGEN) corpus presets --in $(CORPUS) --out presets --model models/default --force
-	$(KICKGEN) corpus report --results $(RESULTS) --out docs/results.md --corpus $(CORPUS) --model models/default
+	$(KICKGEN) corpus report --results $(RESULTS) --out docs/results.md --corpus $(CORPUS) --model models/default \
+		$$(test -d $(STUDY) && echo --study $(STUDY))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check engine export bridge tests benchmarks examples

@@ -1,40 +1,62 @@
 """The model study's table: every arm of `make study` (a folder holding its training
-history.json and its eval-midi.json / eval-audio.json on the validation songs) in one row
-per domain, beside the figures the acceptance reads."""
+history.json and its eval-midi.json / eval-audio.json on the validation songs), as a
+compact summary (kept beside the report's other JSON files) and one row per arm and
+domain, beside the figures the acceptance reads."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-COLUMNS = ("ground-truth F", "self-transfer F", "looped bar F", "own − other styles", "own − zero code",
-           "F drop, downbeat moved", "epochs", "hours")
+COLUMNS = {"ground_truth_f": "ground-truth F", "self_transfer_f": "self-transfer F", "looped_bar_f": "looped bar F",
+           "own_minus_other": "own − other styles", "own_minus_zero": "own − zero code",
+           "bar_shift_drop": "F drop, downbeat moved", "diversity": "sampling diversity",
+           "plausible": "plausible"}
 
 
-def arm_rows(arm: Path) -> list[str]:
-    """One Markdown row per evaluated domain of an arm's folder."""
+def arm_summary(arm: Path) -> dict:
+    """An arm's figures: epochs, hours of training, and per evaluated domain its songs
+    and the `COLUMNS` figures."""
     history_file = arm / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
-    epochs = history[-1]["epoch"] if history else 0
-    hours = sum(h["seconds"] for h in history) / 3600
-    rows = []
+    summary = {"epochs": history[-1]["epoch"] if history else 0,
+               "hours": round(sum(h["seconds"] for h in history) / 3600, 2)}
     for domain in ("midi", "audio"):
         path = arm / f"eval-{domain}.json"
         if not path.exists():
             continue
         document = json.loads(path.read_text())
-        mean, steering = document["mean"], document.get("steering", {})
-        cells = [mean["ground_truth"]["f"], mean["self_transfer"]["f"], mean["baselines"]["looped_bar"]["f"],
-                 steering.get("own_minus_other"), steering.get("own_minus_zero"), steering.get("bar_shift_drop")]
-        rows.append(f"| {arm.name} | {domain} | " + " | ".join("–" if c is None else f"{c:.3f}" for c in cells)
-                    + f" | {epochs} | {hours:.2f} |")
-    return rows
+        mean, steering, sampling = document["mean"], document.get("steering", {}), document.get("sampling", {})
+        summary[domain] = {
+            "songs": document["n_songs"], "ground_truth_f": mean["ground_truth"]["f"],
+            "self_transfer_f": mean["self_transfer"]["f"], "looped_bar_f": mean["baselines"]["looped_bar"]["f"],
+            "own_minus_other": steering.get("own_minus_other"), "own_minus_zero": steering.get("own_minus_zero"),
+            "bar_shift_drop": steering.get("bar_shift_drop"), "diversity": sampling.get("mean_diversity_picked"),
+            "plausible": sampling.get("mean_plausible_share"),
+        }
+    return summary
 
 
-def study_lines(study: Path) -> list[str]:
-    """The study section: a table of every arm folder under `study` that has been evaluated."""
-    rows = [row for arm in sorted(p for p in study.iterdir() if p.is_dir()) for row in arm_rows(arm)]
+def study_summary(study: Path) -> dict:
+    """Every evaluated arm folder under `study`: {arm: `arm_summary`}."""
+    arms = {arm.name: arm_summary(arm) for arm in sorted(p for p in study.iterdir() if p.is_dir())}
+    return {name: arm for name, arm in arms.items() if "midi" in arm or "audio" in arm}
+
+
+def study_lines(summary: dict) -> list[str]:
+    """The study section of the report, from `study_summary`."""
+    rows = []
+    for name, arm in summary.items():
+        for domain in ("midi", "audio"):
+            if domain in arm:
+                cells = ["–" if arm[domain][key] is None else f"{arm[domain][key]:.3f}" for key in COLUMNS]
+                rows.append(f"| {name} | {domain} | " + " | ".join(cells) + f" | {arm['epochs']} |")
     if not rows:
         return []
-    return ["## Model study (validation songs, same epochs for every arm)", "",
-            "| arm | domain | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|", *rows, ""]
+    songs = sorted({arm[d]["songs"] for arm in summary.values() for d in ("midi", "audio") if d in arm})
+    return ["## Model study", "",
+            (f"Every arm trained from scratch for the same epochs on the corpus `make corpus` builds now, "
+             f"and evaluated on its {'/'.join(map(str, songs))} validation songs (`make study`; options in "
+             f"the README). Sampling over the first 12 songs."), "",
+            "| arm | domain | " + " | ".join(COLUMNS.values()) + " | epochs |",
+            "|---" * (len(COLUMNS) + 3) + "|", *rows, ""]
