@@ -19,7 +19,7 @@ stream while it starts, see ArdourStudio) are counted and retried.
 Run with nothing else loading the CPU (the dummy driver is not real-time). From the
 repository root:
 
-    .venv/bin/python benchmarks/bridge_ardour.py [--takes 20] [--bars 8]
+    .venv/bin/python benchmarks/bridge_ardour.py [--takes 20] [--bars 8] [--scenarios loop ...] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -48,13 +48,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--takes", type=int, default=20)
     parser.add_argument("--bars", type=int, default=8, help="bars a take plays")
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=SCENARIOS, help="taken in turn")
+    parser.add_argument("--keep", type=Path, help="keep the logs, the recording and the session in this folder")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         failed_starts = 0
         for attempt in range(START_ATTEMPTS):
             try:
                 with ArdourStudio(Path(tmp) / f"studio{attempt}", bars=args.bars) as studio:
-                    takes = [studio.take(SCENARIOS[i % len(SCENARIOS)]) for i in range(args.takes)]
+                    takes = [studio.take(args.scenarios[i % len(args.scenarios)]) for i in range(args.takes)]
                 break
             except RuntimeError as error:
                 failed_starts += 1
