@@ -55,8 +55,9 @@ def study_lines(summary: dict) -> list[str]:
         return []
     songs = sorted({arm[d]["songs"] for arm in summary.values() for d in ("midi", "audio") if d in arm})
     return ["## Model study", "",
-            (f"Every arm trained from scratch for the same epochs on the corpus `make corpus` builds now, "
-             f"and evaluated on its {'/'.join(map(str, songs))} validation songs (`make study`; options in "
-             f"the README). Sampling over the first 12 songs."), "",
+            (f"Each arm of `make study` trained from scratch for the same epochs on the corpus `make corpus` "
+             f"builds now (options in the README); every row is evaluated on its {'/'.join(map(str, songs))} "
+             f"validation songs, sampling over the first 12. A row not trained by the study (the shipped "
+             f"model) shows its own epochs."), "",
             "| arm | domain | " + " | ".join(COLUMNS.values()) + " | epochs |",
             "|---" * (len(COLUMNS) + 3) + "|", *rows, ""]

@@ -19,6 +19,6 @@ def test_every_evaluated_arm_gets_a_row_per_domain(tmp_path):
     summary = study_summary(tmp_path)
     assert list(summary) == ["bilinear"] and summary["bilinear"]["hours"] == 1.0
     lines = study_lines(json.loads(json.dumps(summary)))  # as kept in docs/results/study.json
-    assert lines[0].startswith("## Model study") and "98 validation songs" in lines[2]
+    assert lines[0].startswith("## Model study") and "its 98 validation songs" in lines[2]
     assert "| bilinear | midi | 0.800 | 0.700 | 0.850 | 0.200 | 0.300 | 0.100 | 0.310 | 0.950 | 2 |" in lines
     assert study_lines({}) == []
