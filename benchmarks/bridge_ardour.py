@@ -50,13 +50,14 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=8, help="bars a take plays")
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=SCENARIOS, help="taken in turn")
     parser.add_argument("--keep", type=Path, help="keep the logs, the recording and the session in this folder")
+    parser.add_argument("--realtime", action="store_true", help="run the JACK graph at real-time priority (jackd -R)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or scratch
         failed_starts = 0
         for attempt in range(START_ATTEMPTS):
             try:
-                with ArdourStudio(Path(tmp) / f"studio{attempt}", bars=args.bars) as studio:
+                with ArdourStudio(Path(tmp) / f"studio{attempt}", bars=args.bars, realtime=args.realtime) as studio:
                     takes = [studio.take(args.scenarios[i % len(args.scenarios)]) for i in range(args.takes)]
                 break
             except RuntimeError as error:

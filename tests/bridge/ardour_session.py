@@ -114,17 +114,18 @@ class ArdourStudio(JackGraph):
     text of a port's pretty-name property read as requests) and the server drops every
     client, the bridge's too; one load a studio keeps that to its start."""
 
-    def __init__(self, workdir: Path, *, bars: int = 8, bpm: float = 120.0, bridge_args: list[str] = ()) -> None:
+    def __init__(self, workdir: Path, *, bars: int = 8, bpm: float = 120.0, bridge_args: list[str] = (),
+                 realtime: bool = False) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         super().__init__(workdir)
-        self.bars, self.bpm, self.bridge_args = bars, bpm, list(bridge_args)
+        self.bars, self.bpm, self.bridge_args, self.realtime = bars, bpm, list(bridge_args), realtime
         self.session_dir = workdir / "session"
         self.ardour: subprocess.Popen | None = None
         self.ardour_log = workdir / "ardour.log"
 
     def __enter__(self) -> Self:
         try:
-            self.start_server()
+            self.start_server(realtime=self.realtime)
             self.start_bridge(["--quantize", "1/16", "--song-position", "clocks", *self.bridge_args])
             self.start_player(["--song", str(SONG)])
             self.start_recorder()

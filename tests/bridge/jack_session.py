@@ -85,13 +85,20 @@ class JackGraph:
     def port(self, suffix: str) -> str | None:
         return next((p for p in self.ports() if p.endswith(suffix)), None)
 
-    def start_server(self) -> None:
-        # The default client timeout: with a long one (-t 10000) a client that misses a
-        # cycle stalls the dummy driver for good ("Driver is not running").
-        self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "--no-realtime", "-d", "dummy",
-                     "-r", str(RATE), "-p", "128"],
-                    stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
-        if not wait_for(lambda: bool(self.ports())):
+    def start_server(self, *, realtime: bool = False) -> None:
+        """jackd with the dummy driver; `realtime` runs its graph (and every client's
+        process thread) at real-time priority, as a DAW's JACK runs, where the system
+        allows it. The default client timeout: with a long one (-t 10000) a client that
+        misses a cycle stalls the dummy driver for good ("Driver is not running")."""
+        scheduling = ["-R", "-P", "70"] if realtime else ["--no-realtime"]
+        server = self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], *scheduling, "-d", "dummy",
+                              "-r", str(RATE), "-p", "128"],
+                             stdout=subprocess.DEVNULL, stderr=(self.workdir / "jackd.log").open("w"))
+        if not wait_for(lambda: bool(self.ports()) or server.poll() is not None):
+            raise RuntimeError("jackd did not start")
+        if server.poll() is not None:
+            if realtime:  # the system refuses real-time priority: run as before
+                return self.start_server(realtime=False)
             raise RuntimeError("jackd did not start")
 
     def start_bridge(self, args: list[str]) -> None:

@@ -17,14 +17,14 @@ SCENARIOS = ("bar-1", "stop-continue", "locate-playing", "loop")
 @pytest.fixture(scope="module")
 def takes(tmp_path_factory):
     """The scenarios' takes; a studio whose start JACK broke (see ArdourStudio) is set up
-    once more."""
+    up to twice more (measured: about 1 start in 3)."""
     workdir = tmp_path_factory.mktemp("ardour")
-    for attempt in range(2):
+    for attempt in range(3):
         try:
-            with ArdourStudio(workdir / f"studio{attempt}", bars=8) as studio:
+            with ArdourStudio(workdir / f"studio{attempt}", bars=8, realtime=True) as studio:
                 return {scenario: studio.take(scenario) for scenario in SCENARIOS}
         except RuntimeError as error:
-            if attempt or "Ardour" not in str(error):
+            if attempt == 2 or "Ardour" not in str(error):
                 raise
     raise AssertionError("unreachable")
 
@@ -36,8 +36,8 @@ def test_ardour_plays_the_song_to_the_bridge_and_records_its_kicks(takes):
 
 
 @pytest.mark.xfail(strict=False, reason="issue 22 is open: some takes still shift by whole clock ticks or "
-                                        "leave a kick to All Notes Off (benchmarks/bridge_ardour.py: 13 of 20, 8 of 8 and "
-                                        "6 of 20 takes clean in three runs)")
+                                        "leave a kick to All Notes Off (benchmarks/bridge_ardour.py --realtime: 18 of 20 "
+                                        "takes clean)")
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_kick_lands_on_ardours_sixteenths(takes, scenario):
     take = takes[scenario]
