@@ -74,8 +74,6 @@ class Take:
     stream_positions: np.ndarray  # (m,) clock-tick positions of the kicks that passed the graph
     stream_off_ms: np.ndarray  # (m,) their distance to the nearest sixteenth of Ardour's clock
     tick_shift: np.ndarray  # (m,) their clock tick less the bridge's target tick (whole ticks: a shift)
-    notes_on: int
-    notes_off: int
     all_ended: bool  # every kick ended: by its note-off, or by All Notes Off (CC 123) after the last one
     marks: list[tuple[str, int]]
 
@@ -204,8 +202,7 @@ class ArdourStudio(JackGraph):
         last_on = max((i for i, (_, m) in enumerate(events) if m[0] & 0xF0 == 0x90 and m[1] == 36 and m[2] > 0),
                       default=-1)
         ended = on == off or any(m[0] & 0xF0 == 0xB0 and m[1:] == (123, 0) for _, m in events[last_on + 1:])
-        return Take(scenario, np.array(region, float).reshape(-1, 4), positions, off_ms, shift, on, off, ended,
-                    marks)
+        return Take(scenario, np.array(region, float).reshape(-1, 4), positions, off_ms, shift, ended, marks)
 
     def __exit__(self, *exc) -> None:
         if self.ardour is not None and self.ardour.poll() is None:
