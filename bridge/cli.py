@@ -169,7 +169,8 @@ def exit_summary(core, runner) -> str:
     follows (ms, p50/p99 of |sent - due| over the latest kicks)."""
     errors = np.abs(np.array(runner.stats.send_errors_ms or [0.0]))
     return (f"# exit: notes_sent {core.notes_sent} generations {runner.stats.generations} "
-            f"missed_deadlines {core.missed_deadlines} lost_ticks {core.clock.lost_ticks} send_error_ms_p50 {np.percentile(errors, 50):.3f} "
+            f"missed_deadlines {core.missed_deadlines} lost_ticks {core.clock.lost_ticks} "
+            f"extra_ticks {core.clock.extra_ticks} send_error_ms_p50 {np.percentile(errors, 50):.3f} "
             f"send_error_ms_p99 {np.percentile(errors, 99):.3f}")
 
 

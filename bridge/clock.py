@@ -12,9 +12,11 @@ TICKS_PER_QUARTER = 24
 TICKS_PER_SIXTEENTH = 6
 FIT_TICKS = 24  # clock ticks in the tempo fit: one beat, jitter averages out, ramps are followed
 DEFAULT_PERIOD_S = 60.0 / 120 / TICKS_PER_QUARTER
-LOST_TICK_TOLERANCE = 0.3  # periods: how close to the fitted line a tick after lost ones must be
+OFF_LINE_PERIODS = 0.3  # a tick this far off the fitted line is a suspect; the next tick judges it
+LOST_TICK_TOLERANCE = 0.15  # periods: how close to whole periods late a lost tick and the next one must be
 MAX_LOST_TICKS = 2  # more than that is a paused clock, not lost messages
 STALL_BURST_PERIODS = 0.5  # a tick this soon after a late one was queued behind it: a stall, not a loss
+SUSPECT_MIN_TICKS = 3  # ticks on the fitted line before one off it can be judged
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,22 @@ class ClockFollower:
     `position` is the clock tick the next 0xF8 will mark; after a tick arrives,
     `last_position`/`last_time_s` hold it. The tempo is a least-squares line through the
     last `FIT_TICKS` ticks' (position, time), so steady jitter averages out and a ramp is
-    followed within a beat; a jump (song position pointer) starts a new line. Ticks
-    lost on the way are counted all the same, so the song position stays true: under
-    JACK a client that overruns a cycle loses that cycle's events (benchmarks/bridge_jack.py
-    saw one in 5,764 ticks). A tick that comes one or two periods late is only a suspect:
-    a tick held up by a stalled driver or process comes just as late, and counting it as
-    a loss would shift the song by whole ticks (seen with Ardour, tests/bridge/ardour_session.py).
-    The next tick decides: a stall lets the ticks queued behind it through at once, while
-    after lost ticks the next one comes a period later.
+    followed within a beat; a jump (song position pointer) starts a new line.
+
+    A tick off the line by `OFF_LINE_PERIODS` or more is a suspect, kept out of the line
+    until the next tick tells what happened (all seen under JACK, most with Ardour,
+    tests/bridge/ardour_session.py):
+    - a stall: the graph held the tick up and lets the ones queued behind it through at
+      once, so the next comes at once; nothing was lost, the song must not move;
+    - lost ticks: a client that overran a cycle lost its events (benchmarks/bridge_jack.py
+      saw one in 5,764 ticks); the suspect and the next tick both sit whole periods
+      late, and the missing ticks are counted all the same;
+    - an extra tick: a second 0xF8 on the heels of one on time; both sit a period early,
+      and the extra one is dropped;
+    - a step: the graph came back from a stall a fraction of a period late and stayed so;
+      the line moves to the new phase, the count stays.
+    Counting a step as a lost tick, or an extra tick as a real one, would shift the song
+    by a whole tick (20.8 ms at 120 bpm).
     """
 
     def __init__(self) -> None:
@@ -68,7 +78,9 @@ class ClockFollower:
         self.period_s = DEFAULT_PERIOD_S
         self.fitted_time_s: float | None = None  # the fit's time of `last_position`
         self.lost_ticks = 0  # ticks counted that never arrived (the log's exit line reports them)
-        self._suspect = 0  # ticks maybe lost: the last tick came that many periods late
+        self.extra_ticks = 0  # ticks that arrived twice and were dropped (likewise)
+        self._suspect: tuple[int, float, float, float] | None = None  # (position, time s, periods off the line, the tick before's)
+        self._last_off = 0.0  # periods off the line of the last tick that joined it
 
     def start(self) -> None:
         self.playing, self.position = True, 0
@@ -88,40 +100,62 @@ class ClockFollower:
 
     def _new_line(self) -> None:
         self.history.clear()
-        self._suspect = 0
+        self._suspect, self._last_off = None, 0.0
         self.last_position = self.last_time_s = self.fitted_time_s = None
 
     def clock(self, time_s: float) -> int | None:
-        """A 0xF8 at `time_s`: returns the position it marks (None when stopped). While
-        ticks are suspect (see the class) they get the positions a stall would give them
-        and stay out of the fit; `last_position` keeps the tick before them."""
+        """A 0xF8 at `time_s`: returns the position it marks (None when stopped). A suspect
+        (see the class) marks the position it would have on a steady clock and stays out
+        of the line; `last_position` keeps the tick before it."""
         if not self.playing:
             return None
-        position = self.position
-        if self._suspect:
-            position += self._judge_suspect(time_s, position)
-        elif self.fitted_time_s is not None and len(self.history) >= FIT_TICKS // 2:
-            late = self._periods_after_due(time_s, position)
-            if 1 <= round(late) <= MAX_LOST_TICKS and abs(late - round(late)) <= LOST_TICK_TOLERANCE:
-                self._suspect = round(late)
-        self.position = position + 1
-        self.last_time_s = time_s
-        if self._suspect:
-            return position
-        self.history.append((position, time_s))
-        self.last_position = position
-        self._fit()
+        if self._suspect is not None:
+            position = self._judge_suspect(time_s)
+        else:
+            position = self.position
+            if self.fitted_time_s is not None and len(self.history) >= SUSPECT_MIN_TICKS:
+                off = self._periods_after_due(time_s, position)
+                if abs(off) >= OFF_LINE_PERIODS:
+                    self._suspect = (position, time_s, off, self._last_off)
+                    self.position, self.last_time_s = position + 1, time_s
+                    return position
+                self._last_off = off
+            self._on_line(position, time_s)
+        self.position, self.last_time_s = position + 1, time_s
         return position
 
-    def _judge_suspect(self, time_s: float, position: int) -> int:
-        """Ticks found lost after a late one: a stall lets the ticks queued behind the late
-        one through at once, so a tick a good part of a period after it means the late
-        one really followed lost ticks (robust to a DAW's ticks a JACK period off)."""
-        lost, self._suspect = self._suspect, 0
-        if time_s - self.last_time_s < STALL_BURST_PERIODS * self.period_s:
-            return 0
-        self.lost_ticks += lost
-        return lost
+    def _judge_suspect(self, time_s: float) -> int:
+        """The position of the tick after a suspect, which tells what the suspect was."""
+        (position, suspect_s, off, off_before), self._suspect = self._suspect, None
+        self._last_off = 0.0
+        if off > 0 and time_s - suspect_s < STALL_BURST_PERIODS * self.period_s:
+            self._on_line(position + 1, time_s)  # a stall let it through: the suspect stays out
+            return position + 1
+        both_off = (off + self._periods_after_due(time_s, position + 1)) / 2
+        whole = round(both_off)
+        a_period_on = abs(time_s - suspect_s - self.period_s) <= LOST_TICK_TOLERANCE * self.period_s
+        if whole == -1 and abs(both_off - whole) <= LOST_TICK_TOLERANCE:
+            self.extra_ticks += 1
+            self._on_line(position, time_s)
+            return position
+        if 1 <= whole <= MAX_LOST_TICKS and abs(both_off - whole) <= LOST_TICK_TOLERANCE:
+            self.lost_ticks += whole
+            position += whole
+        elif abs(both_off) >= OFF_LINE_PERIODS and abs(off_before) < OFF_LINE_PERIODS / 2 and a_period_on:
+            # a step from a tick on the line (a tempo change drifts off it and spaces the
+            # ticks anew): the line moves by it, its slope stays
+            shift_s = both_off * self.period_s
+            self.history = deque(((p, t + shift_s) for p, t in self.history), maxlen=FIT_TICKS)
+        else:
+            self._last_off = both_off  # jitter, or a tempo drifting away: the fit follows
+        self._on_line(position, suspect_s)
+        self._on_line(position + 1, time_s)
+        return position + 1
+
+    def _on_line(self, position: int, time_s: float) -> None:
+        self.history.append((position, time_s))
+        self.last_position, self.last_time_s = position, time_s
+        self._fit()
 
     def _periods_after_due(self, time_s: float, position: int) -> float:
         """How many periods after the fitted line's time for `position` `time_s` comes."""

@@ -117,6 +117,50 @@ def test_clock_ticks_held_up_on_the_way_do_not_shift_the_song(stalled, by_period
     assert core.clock.lost_ticks == 0
 
 
+def test_an_extra_clock_tick_is_dropped_and_does_not_shift_the_song():
+    """A second 0xF8 on the heels of one on time (seen with Ardour four ticks after Start)
+    is no tick of the song: counting it would put every kick a tick early."""
+    core, timeline = core_for(), Timeline()
+    timeline.play(start_s=0.0, ticks=96 * 6, bpm=120)
+    ticks = [e for e in timeline.events if e.data == (0xF8,)]
+    for doubled in (ticks[4], ticks[300]):
+        timeline.add(doubled.time_s + 4e-6, (0xF8,))
+    sent = run(core, timeline, beat_kicks)
+    times = [s.time_s for s in note_ons(sent)][:24]
+    assert times == pytest.approx(0.001 + np.arange(24) * 0.5, abs=1e-9)
+    assert core.clock.extra_ticks == 2 and core.clock.lost_ticks == 0
+
+
+@pytest.mark.parametrize("step_periods", [0.4, 0.72, -0.5])
+def test_a_clock_that_comes_back_from_a_stall_out_of_phase_moves_the_song_by_that_much_only(step_periods):
+    """A stall the graph never makes up moves every later tick by a fraction of a period
+    (0.72 seen with Ardour): the kicks follow the ticks' new phase, and no tick is counted
+    lost or extra (a whole-tick shift of the song)."""
+    core, timeline = core_for(), Timeline()
+    timeline.play(start_s=0.0, ticks=96 * 6, bpm=120)
+    period = 0.5 / 24
+    ticks = [e for e in timeline.events if e.data == (0xF8,)]
+    for tick in ticks[309:]:
+        tick.time_s += step_periods * period
+    sent = run(core, timeline, beat_kicks)
+    times = np.array([s.time_s for s in note_ons(sent)][:24])
+    ideal = 0.001 + np.arange(24) * 0.5 + np.where(np.arange(24) * 24 >= 309, step_periods * period, 0.0)
+    assert np.abs(times - ideal).max() < 1e-3
+    assert core.clock.lost_ticks == 0 and core.clock.extra_ticks == 0
+
+
+def test_a_sudden_tempo_change_is_followed_within_a_beat():
+    core, timeline = core_for(), Timeline()
+    ticks = 96 * 8
+    timeline.play(start_s=0.0, ticks=ticks, bpm=lambda i: 120 if i < 96 * 4 else 100)
+    sent = run(core, timeline, beat_kicks)
+    clock_times = sorted(e.time_s for e in timeline.events if e.data == (0xF8,))
+    expected = np.array([clock_times[p] for p in range(0, ticks, 24)])
+    times = np.array([s.time_s for s in note_ons(sent)])[:len(expected)]  # (and maybe one on the Stop's downbeat)
+    assert np.abs(times - expected)[expected > clock_times[96 * 4 + 24]].max() < 1e-3  # from the second beat
+    assert core.clock.lost_ticks == 0 and core.clock.extra_ticks == 0
+
+
 def test_stop_silences_and_continue_resumes_where_it_stopped():
     core, timeline = core_for(), Timeline()
     end = timeline.play(start_s=0.0, ticks=96 + 48, bpm=120)  # stop in the middle of bar 2
