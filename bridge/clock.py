@@ -109,9 +109,8 @@ class ClockFollower:
         of the line; `last_position` keeps the tick before it."""
         if not self.playing:
             return None
-        if self._suspect is not None:
-            position = self._judge_suspect(time_s)
-        else:
+        position = self._judge_suspect(time_s) if self._suspect is not None else None
+        if position is None:
             position = self.position
             if self.fitted_time_s is not None and len(self.history) >= SUSPECT_MIN_TICKS:
                 off = self._periods_after_due(time_s, position)
@@ -124,16 +123,21 @@ class ClockFollower:
         self.position, self.last_time_s = position + 1, time_s
         return position
 
-    def _judge_suspect(self, time_s: float) -> int:
-        """The position of the tick after a suspect, which tells what the suspect was."""
+    def _judge_suspect(self, time_s: float) -> int | None:
+        """The position of the tick after a suspect, which tells what the suspect was
+        (None: the suspect was a lone outlier, or the tempo is moving; it joined the line
+        and this tick is judged afresh)."""
         (position, suspect_s, off, off_before), self._suspect = self._suspect, None
         self._last_off = 0.0
         if off > 0 and time_s - suspect_s < STALL_BURST_PERIODS * self.period_s:
             self._on_line(position + 1, time_s)  # a stall let it through: the suspect stays out
             return position + 1
-        both_off = (off + self._periods_after_due(time_s, position + 1)) / 2
+        next_off = self._periods_after_due(time_s, position + 1)
+        if abs(next_off - off) > LOST_TICK_TOLERANCE:  # the two disagree
+            self._on_line(position, suspect_s)
+            return None
+        both_off = (off + next_off) / 2
         whole = round(both_off)
-        a_period_on = abs(time_s - suspect_s - self.period_s) <= LOST_TICK_TOLERANCE * self.period_s
         if whole == -1 and abs(both_off - whole) <= LOST_TICK_TOLERANCE:
             self.extra_ticks += 1
             self._on_line(position, time_s)
@@ -141,7 +145,7 @@ class ClockFollower:
         if 1 <= whole <= MAX_LOST_TICKS and abs(both_off - whole) <= LOST_TICK_TOLERANCE:
             self.lost_ticks += whole
             position += whole
-        elif abs(both_off) >= OFF_LINE_PERIODS and abs(off_before) < OFF_LINE_PERIODS / 2 and a_period_on:
+        elif abs(both_off) >= OFF_LINE_PERIODS and abs(off_before) < OFF_LINE_PERIODS / 2:
             # a step from a tick on the line (a tempo change drifts off it and spaces the
             # ticks anew): the line moves by it, its slope stays
             shift_s = both_off * self.period_s
