@@ -189,7 +189,8 @@ class ArdourStudio(JackGraph):
         output = self.read_until("END")
         self.read_until("READY")
         with (self.workdir / "takes.jsonl").open("a") as index:  # where each take's lines begin, for a look later
-            index.write(json.dumps({"scenario": scenario, "dump_line": dump_start, "log_line": log_start}) + "\n")
+            index.write(json.dumps({"scenario": scenario, "dump_line": dump_start, "log_line": log_start,
+                                    "ardour": output}) + "\n")
         events = parse_dump("\n".join(self.dump.read_text().splitlines()[dump_start:]))
         targets = np.array([float(line.split("@")[1]) for line in self.log.read_text().splitlines()[log_start:]
                             if "@" in line])
