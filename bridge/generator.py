@@ -1,5 +1,6 @@
-"""Kicks for one bar: the decoder runs on a window of bars around it, laid out at the
-current tempo, and the bar's picked kicks are returned in clock ticks from its start.
+"""Kicks for one bar: its notes and those of a window of bars around it are laid out at
+the current tempo, the decoder runs on the frames the bar's peak picking reads (and their
+receptive field), and the bar's picked kicks are returned in clock ticks from its start.
 
 With a context song the whole song is rendered offline once per style (exactly as
 `kickgen render` does) and the bar's kicks are read from that, so the bridge and the
@@ -16,7 +17,7 @@ import numpy as np
 from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
 from kickgen.bridge.memory import Note
 from kickgen.engine.runtime.bundle import ModelBundle
-from kickgen.engine.runtime.kicks import kick_curve, quantize
+from kickgen.engine.runtime.kicks import kick_curve_window, quantize
 from kickgen.engine.signals.frames import Onsets
 from kickgen.engine.signals.midi import RoleMap, signals_from_onsets
 from kickgen.engine.signals.peaks import pick_peaks
@@ -115,6 +116,33 @@ def window_onsets(request: GenerationRequest) -> tuple[dict[str, Onsets], np.nda
     return onsets, beats, downbeats, n_bars * bar_ticks * request.period_s
 
 
+def peak_frames(request: GenerationRequest, n_frames: int, fps: float) -> tuple[int, int]:
+    """Frames [lo, hi) of the window (of `n_frames` at `fps`) whose kick curve the bar's
+    peaks are picked from: the bar and one bar either side.
+
+    Not the whole window: its edges (silence before a song's start, the end of what is
+    known) can draw the curve's maximum and push the bar's own peaks under the threshold.
+    """
+    bar_ticks = request.meter.ticks_per_bar
+    offset = (request.bar - request.first_bar) * bar_ticks
+    frames_per_tick = request.period_s * fps
+    lo = max(0, int((offset - bar_ticks) * frames_per_tick))
+    hi = min(n_frames, int(np.ceil((offset + 2 * bar_ticks) * frames_per_tick)) + 1)
+    return lo, hi
+
+
+def bar_kicks(request: GenerationRequest, curve: np.ndarray, lo: int, fps: float, beats_s: np.ndarray) -> list[Kick]:
+    """The bar's kicks from the kick curve (n,) on frames [lo, lo + n) of the window: its
+    peaks, quantized on the window's beats (s), as (tick from the bar's start, velocity)."""
+    picked = pick_peaks(curve, threshold=request.style.threshold, fps=fps)
+    picked = Onsets(picked.times_s + lo / fps, picked.velocities)
+    kicks = quantize(picked, beats_s, grid=request.style.grid)
+    bar_ticks = request.meter.ticks_per_bar
+    ticks = kicks.times_s / request.period_s - (request.bar - request.first_bar) * bar_ticks
+    inside = (ticks >= 0) & (ticks < bar_ticks)
+    return list(zip(ticks[inside].tolist(), kicks.velocities[inside].tolist()))
+
+
 class KickGenerator:
     """Turns generation requests into kicks (off the MIDI thread in the live bridge)."""
 
@@ -126,19 +154,8 @@ class KickGenerator:
         if self.context is not None and request.bar in self.context.notes:
             return self.context.kicks(self.bundle, request.style, request.meter).get(request.bar, [])
         onsets, beats, downbeats, duration_s = window_onsets(request)
+        # the whole window's signals: each channel is standardized over all of it
         signals = signals_from_onsets(onsets, beat_times_s=beats, downbeat_times_s=downbeats, duration_s=duration_s)
-        curve = kick_curve(self.bundle, signals, request.style.code)
-        bar_ticks = request.meter.ticks_per_bar
-        offset = (request.bar - request.first_bar) * bar_ticks
-        # peaks are picked around the bar (one bar either side), not over the whole window:
-        # the window's edges (silence before a song's start, the end of what is known)
-        # can draw the curve's maximum and push the bar's own peaks under the threshold
-        frames_per_tick = request.period_s * signals.fps
-        lo = max(0, int((offset - bar_ticks) * frames_per_tick))
-        hi = min(len(curve), int(np.ceil((offset + 2 * bar_ticks) * frames_per_tick)) + 1)
-        picked = pick_peaks(curve[lo:hi], threshold=request.style.threshold, fps=signals.fps)
-        picked = Onsets(picked.times_s + lo / signals.fps, picked.velocities)
-        kicks = quantize(picked, beats, grid=request.style.grid)
-        ticks = kicks.times_s / request.period_s - offset
-        inside = (ticks >= 0) & (ticks < bar_ticks)
-        return list(zip(ticks[inside].tolist(), kicks.velocities[inside].tolist()))
+        lo, hi = peak_frames(request, signals.n_frames, signals.fps)
+        curve = kick_curve_window(self.bundle, signals, request.style.code, start=lo, stop=hi)
+        return bar_kicks(request, curve, lo, signals.fps, beats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kickgen.engine.runtime.bundle import CodeModel
+from kickgen.engine.runtime.bundle import CodeModel, ModelBundle
 from kickgen.engine.runtime.style import hold_code
 from kickgen.engine.signals.frames import Onsets, SongSignals
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
@@ -16,6 +16,16 @@ QUANTIZE_STEPS = {"off": 0, "1/16": 4, "1/32": 8}  # grid points per quarter-not
 def kick_curve(bundle: CodeModel, signals: SongSignals, code: np.ndarray) -> np.ndarray:
     """The decoder's kick curve (T,) for the song under a (K,) code held constant."""
     return bundle.decode(bundle.context_of(signals), hold_code(code, n_frames=signals.n_frames))[0]
+
+
+def kick_curve_window(
+    bundle: ModelBundle, signals: SongSignals, code: np.ndarray, *, start: int, stop: int
+) -> np.ndarray:
+    """Frames [start, stop) of `kick_curve(bundle, signals, code)`, (stop - start,): the
+    decoder runs only on those frames widened by its receptive field (clipped to the song),
+    on the context as standardized over the whole song, so the values are the same."""
+    context = bundle.context_of(signals)
+    return bundle.decode_window(context, hold_code(code, n_frames=signals.n_frames), start=start, stop=stop)[0]
 
 
 def own_code_curve(bundle: CodeModel, signals: SongSignals) -> np.ndarray:
