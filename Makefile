@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kickgen-installed
 
-.PHONY: demo train-demo test bench lint clean system-deps corpus model ship finetune report study
+.PHONY: demo audio train-demo test bench lint clean system-deps corpus model ship finetune report study
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,17 +15,35 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install torch==2.13.0 "setuptools>=68,<81" wheel "cython>=0.29" "numpy>=1.24"
 	# madmom 0.16.1 builds only against the already-installed Cython and numpy (DESIGN §2).
 	$(PY) -m pip install --no-build-isolation madmom==0.16.1
-	$(PY) -m pip install --no-build-isolation -e ".[train,dev]"
+	$(PY) -m pip install --no-build-isolation -e ".[train,plot,dev]"
 	touch $(STAMP)
+
+# The producer's install (README "Install"): renders, presets, variations and the bridge;
+# neither torch nor madmom. `make demo` builds it; `make test` checks it stays that way.
+PRODUCER_VENV := .venv-producer
+PRODUCER_STAMP := $(PRODUCER_VENV)/.kickgen-installed
+
+$(PRODUCER_STAMP): pyproject.toml
+	@started=$$(date +%s); \
+	test -x $(PRODUCER_VENV)/bin/python || $(PYTHON) -m venv $(PRODUCER_VENV); \
+	$(PRODUCER_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	$(PRODUCER_VENV)/bin/python -m pip install --quiet -e ".[plot]" && \
+	echo "$$(( $$(date +%s) - started ))" > $(PRODUCER_STAMP)
+
+# Audio stems need madmom's beat tracker, built as DESIGN §2 says (not needed with --bpm).
+audio: $(PRODUCER_STAMP)
+	$(PRODUCER_VENV)/bin/python -m pip install "setuptools>=68,<81" wheel "cython>=0.29"
+	$(PRODUCER_VENV)/bin/python -m pip install --no-build-isolation madmom==0.16.1
 
 DEMO_SONG := examples/demo-song
 DEMO_OUT := out/demo
 DEMO_PRESET ?= funk sixteenths
 
 # Renders the example song with a factory preset: MIDI, the kick as WAV, a preview mix, a plot.
-demo: $(STAMP)
+demo: $(PRODUCER_STAMP)
+	@echo "producer install: $(PRODUCER_VENV), $$(du -sh $(PRODUCER_VENV) | cut -f1), installed in $$(cat $(PRODUCER_STAMP)) s; torch: $$($(PRODUCER_VENV)/bin/python -c 'import importlib.util as u; print("not installed" if u.find_spec("torch") is None else "INSTALLED")')"
 	mkdir -p $(DEMO_OUT)
-	$(VENV)/bin/kickgen render $(DEMO_SONG)/song.mid --preset "$(DEMO_PRESET)" \
+	$(PRODUCER_VENV)/bin/kickgen render $(DEMO_SONG)/song.mid --preset "$(DEMO_PRESET)" \
 		--snare $(DEMO_SONG)/snare.flac --bass $(DEMO_SONG)/bass.flac \
 		-o $(DEMO_OUT)/kick.mid --wav $(DEMO_OUT)/kick.wav --mix $(DEMO_OUT)/mix.wav \
 		--plot $(DEMO_OUT)/kick.png --force
@@ -36,7 +54,7 @@ train-demo: $(STAMP)
 	$(PY) -m kickgen.engine.model.demo
 
 # pytest exits 5 when it collects no tests; that fails here like any other failure.
-test: $(STAMP) system-deps
+test: $(STAMP) $(PRODUCER_STAMP) system-deps
 	$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
@@ -165,4 +183,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check engine export bridge tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(PRODUCER_VENV) build *.egg-info

@@ -51,11 +51,27 @@ def _terminate(signum, frame):
     raise Terminated
 
 
+# What each optional package is for and how to get it (the base install has none of them).
+INSTALL_HINTS = {
+    "torch": "training and export need torch: pip install 'kickgen[train]' (`make test` installs it)",
+    "onnx": "export needs onnx: pip install 'kickgen[train]'",
+    "madmom": "audio stems need madmom for their beat grid (or give --bpm, or --grid-from a MIDI file): "
+              "`make audio`, or pip install cython numpy && pip install --no-build-isolation madmom==0.16.1",
+    "matplotlib": "plots need matplotlib: pip install 'kickgen[plot]'",
+}
+
+
+def missing_package_hint(name: str | None) -> str:
+    """One line: what needs the missing package `name` and how to install it."""
+    top = (name or "").split(".")[0]
+    return INSTALL_HINTS.get(top, f"the package {top!r} is not installed: pip install {top}")
+
+
 def run_command(prog: str, action: Callable[[], None]) -> int:
     """Run a command's `action`; returns its exit code.
 
-    A `KickgenError`, or a missing optional package (torch and onnx come with the
-    `train` extra), becomes one line on stderr and exit code 2. Ctrl-C and SIGTERM end
+    A `KickgenError`, or a missing optional package (`INSTALL_HINTS` says which install
+    brings it), becomes one line on stderr and exit code 2. Ctrl-C and SIGTERM end
     it with one line and exit code 130 or 143, after its clean-up (no temporary file is
     left).
     """
@@ -72,8 +88,7 @@ def run_command(prog: str, action: Callable[[], None]) -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
-        print(f"{prog}: error: the package {exc.name!r} is not installed (training and export need "
-              "kickgen's 'train' extra)", file=sys.stderr)
+        print(f"{prog}: error: {missing_package_hint(exc.name)}", file=sys.stderr)
         return 2
     finally:
         signal.signal(signal.SIGTERM, previous)

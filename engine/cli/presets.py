@@ -30,7 +30,6 @@ def run_preset_save(args: argparse.Namespace) -> None:
     )
     from kickgen.engine.producer.preset_store import user_preset_path
     from kickgen.engine.producer.targets import load_reference_song, stems_in
-    from kickgen.engine.producer.variations import read_sampled_code
     from kickgen.engine.runtime.bundle import load_bundle
     from kickgen.engine.runtime.style import infer_style
 
@@ -41,6 +40,8 @@ def run_preset_save(args: argparse.Namespace) -> None:
     check_outputs([path, args.plot], args.force, inputs=read)
     bundle = load_bundle(args.model)
     if args.code_from is not None:
+        from kickgen.engine.producer.variations import read_sampled_code
+
         code, target_name = read_sampled_code(args.code_from, args.index, model_id=bundle.id,
                                               code_size=bundle.info.code_size)
         preset = new_preset(args.name, code, model_id=bundle.id, source_file=args.code_from,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mir_eval
 import numpy as np
 
 from kickgen.engine.signals.frames import FPS
@@ -23,6 +22,8 @@ class OnsetScores:
 
 def onset_scores(reference_s: np.ndarray, estimated_s: np.ndarray, *, window_s: float = WINDOW_S) -> OnsetScores:
     """P/R/F of `estimated_s` against `reference_s` (onset times in seconds)."""
+    import mir_eval  # (it imports scipy.stats: a second, paid only where scores are wanted)
+
     with warnings.catch_warnings():  # an empty side scores 0; mir_eval also warns
         warnings.filterwarnings("ignore", message=".*onsets are empty")
         f, p, r = mir_eval.onset.f_measure(

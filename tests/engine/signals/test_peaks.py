@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kickgen.engine.signals.frames import FPS
-from kickgen.engine.signals.peaks import pick_peaks
+from kickgen.engine.signals.peaks import LOWPASS_A, LOWPASS_B, local_maxima, pick_peaks, smooth
 
 
 def bumps(n_frames, centres, heights, width=2.0):
@@ -51,3 +51,17 @@ def test_smoothing_removes_single_frame_ripple():
 def test_flat_or_negative_curves_have_no_onsets():
     assert len(pick_peaks(np.zeros(100)).times_s) == 0
     assert len(pick_peaks(-np.ones(100)).times_s) == 0
+
+
+@pytest.mark.parametrize("length", [10, 11, 40, 3000])
+def test_the_written_out_filter_and_peak_search_equal_scipys(length):
+    """peaks.py spells out scipy.signal's filtfilt and find_peaks to keep scipy.signal's
+    import out of the producer's commands; they must give what scipy gives."""
+    from scipy.signal import butter, filtfilt, find_peaks
+
+    b, a = butter(2, 0.5)
+    assert np.array_equal(b, LOWPASS_B) and np.array_equal(a, LOWPASS_A)
+    rng = np.random.default_rng(length)
+    for curve in (rng.random(length), rng.standard_normal(length).cumsum(), np.round(rng.random(length), 1)):
+        np.testing.assert_allclose(smooth(curve), filtfilt(b, a, curve), rtol=0, atol=1e-12 * np.abs(curve).max())
+        assert np.array_equal(local_maxima(curve), find_peaks(curve)[0])  # flat tops included
