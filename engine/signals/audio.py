@@ -42,9 +42,8 @@ def resample(audio: np.ndarray, *, sr: float, target_sr: int = SAMPLE_RATE) -> n
     """Polyphase resampling of mono `audio` from `sr` to `target_sr` Hz; (n',) float32."""
     if sr == target_sr:
         return audio.astype(np.float32)
-    from scipy.signal import (
-        resample_poly,  # (half a second to import: only for audio that needs it)
-    )
+    # (scipy.signal takes half a second to import: only for audio that needs resampling)
+    from scipy.signal import resample_poly
 
     ratio = Fraction(target_sr / sr).limit_denominator(1000)
     return resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
