@@ -50,18 +50,36 @@ def _downbeat_network():
     return _madmom().features.downbeats.RNNDownBeatProcessor()
 
 
-def downbeat_activations(audio: np.ndarray) -> np.ndarray:
+FEATURE_BLOCK_FRAMES = 3000  # madmom frames whose spectra a block computes at once (30 s)
+FEATURE_MARGIN_FRAMES = 16  # frames of context a block takes on each side (4096-sample frames, spectral diff)
+
+
+def downbeat_activations(audio: np.ndarray, *, block_frames: int = FEATURE_BLOCK_FRAMES) -> np.ndarray:
     """Beat and downbeat probabilities of madmom's RNN ensemble.
 
     audio: (n_samples,) float32 mono at 44.1 kHz.
     Returns (N, 2) float32 at `MADMOM_FPS`: column 0 beats that are not downbeats,
     column 1 downbeats.
+
+    madmom's features (spectra at three frame sizes, their differences) are per frame:
+    they are computed in blocks of `block_frames` frames with `FEATURE_MARGIN_FRAMES` of
+    context each side, which gives the whole-song features exactly without holding a
+    whole-song spectrum (a 4-minute song: about 1 GB); the recurrent networks then run
+    over the whole song.
     """
-    signal = _madmom().audio.signal.Signal(
-        np.ascontiguousarray(audio, dtype=np.float32), sample_rate=MADMOM_SAMPLE_RATE
-    )
+    features, networks, beat_columns = _downbeat_network().processors
+    hop = int(MADMOM_SAMPLE_RATE / MADMOM_FPS)
+    n_frames = -(-len(audio) // hop)
+    blocks = []
     with _quiet():
-        return np.asarray(_downbeat_network()(signal), dtype=np.float32)
+        for first in range(0, n_frames, block_frames):
+            start = max(first - FEATURE_MARGIN_FRAMES, 0)
+            stop = min(first + block_frames + FEATURE_MARGIN_FRAMES, n_frames)
+            chunk = audio[start * hop:len(audio) if stop == n_frames else stop * hop]
+            signal = _madmom().audio.signal.Signal(np.ascontiguousarray(chunk, dtype=np.float32),
+                                                   sample_rate=MADMOM_SAMPLE_RATE)
+            blocks.append(features(signal)[first - start:first - start + block_frames])
+        return np.asarray(beat_columns(networks(np.vstack(blocks))), dtype=np.float32)
 
 
 def _object_pairs(fn, items):

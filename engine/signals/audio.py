@@ -63,13 +63,15 @@ def load_audio(path: str | Path) -> np.ndarray:
     return resample(to_mono(audio), sr=sr)
 
 
-def stft_frames(audio: np.ndarray) -> np.ndarray:
-    """Hann STFT of mono 44.1 kHz audio, frame n at samples [512 n, 512 n + 1024);
-    (T, 513) complex64, T = 1 + n_samples // 512 (the end is zero-padded)."""
+ODF_BLOCK_FRAMES = 2048  # STFT frames a block of the onset function holds (~24 s, ~40 MB)
+
+
+def frame_view(audio: np.ndarray) -> np.ndarray:
+    """The STFT's frames of mono 44.1 kHz audio as a view (no copy): frame n is samples
+    [512 n, 512 n + 1024); (T, 1024), T = 1 + n_samples // 512 (the end zero-padded)."""
     padded = np.pad(audio.astype(np.float32), (0, FRAME_LENGTH))
     n_frames = frames_for_samples(len(audio))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, FRAME_LENGTH)[::HOP_LENGTH][:n_frames]
-    return np.fft.rfft(frames * np.hanning(FRAME_LENGTH).astype(np.float32), axis=1)
+    return np.lib.stride_tricks.sliding_window_view(padded, FRAME_LENGTH)[::HOP_LENGTH][:n_frames]
 
 
 def complex_domain_odf(audio: np.ndarray) -> np.ndarray:
@@ -77,15 +79,22 @@ def complex_domain_odf(audio: np.ndarray) -> np.ndarray:
 
     Each bin is predicted from the previous frame's magnitude and a linear phase
     continuation, ``X̂_n = |X_{n-1}| exp(j(2φ_{n-1} - φ_{n-2}))``, and the ODF sums
-    the distance ``|X_n - X̂_n|`` over bins.
+    the distance ``|X_n - X̂_n|`` over bins. Computed in blocks of `ODF_BLOCK_FRAMES`
+    frames (each with the two before it), so a long song needs no whole-song spectrum.
     """
-    spec = stft_frames(audio)
-    mag, phase = np.abs(spec), np.angle(spec)
-    mag_prev = np.vstack([np.zeros((1, spec.shape[1])), mag[:-1]])
-    phase_prev = np.vstack([np.zeros((1, spec.shape[1])), phase[:-1]])
-    phase_prev2 = np.vstack([np.zeros((2, spec.shape[1])), phase[:-2]])
-    predicted = mag_prev * np.exp(1j * (2 * phase_prev - phase_prev2))
-    return np.abs(spec - predicted).sum(axis=1).astype(np.float32)
+    frames = frame_view(audio)
+    window = np.hanning(FRAME_LENGTH).astype(np.float32)
+    odf = np.empty(len(frames), np.float32)
+    for start in range(0, len(frames), ODF_BLOCK_FRAMES):
+        history = min(start, 2)
+        spec = np.fft.rfft(frames[start - history:start + ODF_BLOCK_FRAMES] * window, axis=1)
+        mag, phase = np.abs(spec), np.angle(spec)
+        mag_prev = np.vstack([np.zeros((1, spec.shape[1])), mag[:-1]])
+        phase_prev = np.vstack([np.zeros((1, spec.shape[1])), phase[:-1]])
+        phase_prev2 = np.vstack([np.zeros((2, spec.shape[1])), phase[:-2]])
+        predicted = mag_prev * np.exp(1j * (2 * phase_prev - phase_prev2))
+        odf[start:start + ODF_BLOCK_FRAMES] = np.abs(spec - predicted).sum(axis=1)[history:]
+    return odf
 
 
 def track_beats(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -87,3 +87,37 @@ def test_missing_stems_and_bad_files(tmp_path):
     junk.write_bytes(b"RIFF....WAVEjunk")
     with pytest.raises(InputFileError, match=r"junk\.wav: not a readable audio file"):
         load_audio(junk)
+
+
+def test_the_onset_function_in_blocks_equals_the_whole_song_at_once():
+    """complex_domain_odf works through a long song in blocks; each block carries the
+    two frames before it, so the result is the one-shot computation's, to the bit."""
+    from kickgen.engine.signals.audio import ODF_BLOCK_FRAMES, frame_view
+
+    audio = np.random.default_rng(0).standard_normal(512 * (2 * ODF_BLOCK_FRAMES + 300)).astype(np.float32)
+    spec = np.fft.rfft(frame_view(audio) * np.hanning(1024).astype(np.float32), axis=1)
+    mag, phase = np.abs(spec), np.angle(spec)
+    mag_prev = np.vstack([np.zeros((1, spec.shape[1])), mag[:-1]])
+    phase_prev = np.vstack([np.zeros((1, spec.shape[1])), phase[:-1]])
+    phase_prev2 = np.vstack([np.zeros((2, spec.shape[1])), phase[:-2]])
+    whole = np.abs(spec - mag_prev * np.exp(1j * (2 * phase_prev - phase_prev2))).sum(axis=1).astype(np.float32)
+    assert np.array_equal(complex_domain_odf(audio), whole)
+
+
+def test_madmoms_features_in_blocks_give_the_whole_songs_activations_and_beats():
+    """downbeat_activations computes madmom's per-frame features in blocks with context
+    (a whole-song spectrum of a 4-minute song is about 1 GB); the activations are the
+    whole-signal processor's to float32 rounding, and the decoded beats the same."""
+    from kickgen.engine.signals import _madmom
+
+    beat_s = 60 / 118
+    kicks_and_snares = drum_hits(np.arange(0.3, 34.0, beat_s), duration_s=35.0) \
+        + drum_hits(np.arange(0.3 + beat_s, 34.0, 2 * beat_s), duration_s=35.0, tone_hz=190)
+    signal = _madmom._madmom().audio.signal.Signal(kicks_and_snares, sample_rate=SR)
+    with _madmom._quiet():
+        whole = np.asarray(_madmom._downbeat_network()(signal), dtype=np.float32)
+    blocks = _madmom.downbeat_activations(kicks_and_snares, block_frames=1000)  # four blocks
+    assert blocks.shape == whole.shape
+    np.testing.assert_allclose(blocks, whole, rtol=0, atol=1e-5)  # (float32 sums in another order)
+    for decoded, reference in zip(_madmom.track_downbeats(blocks), _madmom.track_downbeats(whole)):
+        np.testing.assert_array_equal(decoded, reference)
