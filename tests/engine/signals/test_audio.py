@@ -121,3 +121,22 @@ def test_madmoms_features_in_blocks_give_the_whole_songs_activations_and_beats()
     np.testing.assert_allclose(blocks, whole, rtol=0, atol=1e-5)  # (float32 sums in another order)
     for decoded, reference in zip(_madmom.track_downbeats(blocks), _madmom.track_downbeats(whole)):
         np.testing.assert_array_equal(decoded, reference)
+
+
+def test_the_segmented_viterbi_finds_madmoms_own_path(monkeypatch):
+    """track_downbeats decodes madmom's downbeat HMMs with `_Trellis` (back-pointers kept
+    one segment at a time, not (T, S): 1.3 GB for 4 minutes); it must find the path and
+    log probability of the HMM's own Viterbi, ties broken the same way."""
+    from kickgen.engine.signals import _madmom
+
+    monkeypatch.setattr(_madmom, "VITERBI_SEGMENT_FRAMES", 97)  # several segments, one ragged
+    rng = np.random.default_rng(1)
+    activations = 0.05 * rng.random((1000, 2))  # madmom's columns: beats that are not downbeats, downbeats
+    activations[::50, 0], activations[::200, 0], activations[::200, 1] = 0.8, 0.05, 0.9  # 120 bpm, 4/4
+    tracker = _madmom._madmom().features.downbeats.DBNDownBeatTrackingProcessor(beats_per_bar=[3, 4], fps=100)
+    for hmm in tracker.hmms:
+        path, log_probability = hmm.viterbi(activations)
+        trellis = _madmom._Trellis(hmm, activations)
+        found, checkpoints = _madmom._viterbi_log_probability(trellis)
+        assert found == log_probability
+        np.testing.assert_array_equal(_madmom._viterbi_path(trellis, checkpoints), path)
