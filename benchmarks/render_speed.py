@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCER_PYTHON = ROOT / ".venv-producer" / "bin" / "python"
 FULL_PYTHON = ROOT / ".venv" / "bin" / "python"
 BEFORE_ISSUE_23 = "d37d2aa"  # the last commit before the producer install and its speed work
+BRIDGE_MAIN = "import sys; from kickgen.bridge.cli import main; sys.exit(main())"  # `kickgen-bridge`
 PACKAGES = ("engine", "bridge", "export", "presets", "models")  # kickgen.<name> -> <name>/ (pyproject)
 
 
@@ -105,8 +106,7 @@ def main() -> None:
                                                   "--name", "bench", "--preset-dir", str(out), "--force"]),
                 "sample_20": (PRODUCER_PYTHON, [*cli, "sample", str(song / "song.mid"), "-o", str(out / "variations"),
                                                 "-n", "20", "--force"]),
-                "bridge_help": (PRODUCER_PYTHON, ["-c", "import sys; from kickgen.bridge.cli import main; "
-                                                        "sys.exit(main())", "--help"]),
+                "bridge_help": (PRODUCER_PYTHON, ["-c", BRIDGE_MAIN, "--help"]),
                 "render_audio": (FULL_PYTHON, [*cli, "render", str(song), "-o", str(out / "b.mid"), "--force"]),
             }
             for name, (python, command) in commands.items():
