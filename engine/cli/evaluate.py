@@ -38,7 +38,9 @@ def run_eval(args: argparse.Namespace) -> None:
     check_outputs(outputs, args.force, inputs=args.songs)
     if args.sampling_png and not args.sampling_songs:
         raise InputFileError("--sampling-png", "draws the sampling study: give --sampling-songs 1 or more")
-    songs = reference_paths(args.songs, split=args.split)
+    songs = reference_paths(args.songs, split=args.split, domain=args.domain)
+    if not songs:
+        raise InputFileError(args.songs[0], f"holds no {args.split} songs in the {args.domain} domain")
     document = evaluate(
         songs, domain=args.domain, bundle_dir=args.model, threshold=args.threshold,
         tempo_songs=args.tempo_songs if args.tempo_png else 0, sampling_songs=args.sampling_songs,
@@ -63,13 +65,13 @@ def run_eval(args: argparse.Namespace) -> None:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="precision/recall/F of a model on songs with kicks (paper Table 1)")
     p.add_argument("songs", nargs="+", type=Path, metavar="SONG_OR_DIR",
-                   help="MIDI files, folders of them, or corpus folders")
+                   help="MIDI files, folders of them, corpus folders, or features folders from `kickgen features`")
     add_model_flag(p)
     add_role_flags(p)
     p.add_argument("--domain", choices=("midi", "audio"), default="midi",
                    help="what the model hears (audio: corpus songs' rendered stems)")
     p.add_argument("--split", choices=("train", "validation"), default="validation",
-                   help="which songs of a corpus folder (default: validation)")
+                   help="which songs of a corpus or features folder (default: validation)")
     p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
     p.add_argument("--beat-grid", choices=("tracked", "score"), default="tracked",
                    help="audio domain: beats tracked by madmom, or the score's grid as a producer gives it "

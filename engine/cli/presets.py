@@ -29,9 +29,10 @@ def run_preset_save(args: argparse.Namespace) -> None:
         save_preset,
     )
     from kickgen.engine.producer.preset_store import user_preset_path
-    from kickgen.engine.producer.targets import load_reference_song, stems_in
+    from kickgen.engine.producer.targets import load_reference_song
     from kickgen.engine.runtime.bundle import load_bundle
     from kickgen.engine.runtime.style import infer_style
+    from kickgen.engine.signals.audio import stems_in
 
     check_name(args.name)
     path = user_preset_path(args.name, preset_dir(args))

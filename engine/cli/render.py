@@ -44,8 +44,9 @@ def style_code(args: argparse.Namespace, bundle) -> tuple[np.ndarray, str]:
 def run_render(args: argparse.Namespace) -> None:
     from kickgen.engine.producer.kick_midi import KickStyle
     from kickgen.engine.producer.render import RenderSettings, render_kicks_for, write_outputs
-    from kickgen.engine.producer.targets import load_target, stems_in
+    from kickgen.engine.producer.targets import load_target
     from kickgen.engine.runtime.bundle import load_bundle
+    from kickgen.engine.signals.audio import stems_in
     from kickgen.engine.util.atomic import atomic_outputs
 
     outputs = [p for p in (args.out, args.wav, args.mix, args.plot) if p is not None]

@@ -1,14 +1,22 @@
-"""`kickgen train`: the CGAE trained on feature files (torch, the `train` extra),
-checkpointed every epoch, with its loss curves drawn at the end."""
+"""`kickgen features`: a producer's songs into feature files; `kickgen train`: the CGAE
+trained on feature files (torch, the `train` extra), checkpointed every epoch, with its
+loss curves drawn at the end."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
-from kickgen.engine.cli.common import positive_int, probability
+from kickgen.engine.cli.common import (
+    add_role_flags,
+    positive_int,
+    probability,
+    roles_from,
+    unit_interval,
+)
 from kickgen.engine.errors import InputFileError, OutputExistsError
 
 LOSSES_PNG = "losses.png"
@@ -84,7 +92,7 @@ def run_train(args: argparse.Namespace) -> None:
     state = train(
         songs,
         out_dir=args.out,
-        model_config=model_config_from(args.model_config, bilinear=args.bilinear, downbeat_form=args.downbeat_form),
+        model_config=model_config_for(args),
         train_config=config,
         device=args.device,
         resume=args.resume,
@@ -106,7 +114,46 @@ def run_train(args: argparse.Namespace) -> None:
                   "the same command with --resume finishes the run")
 
 
+def model_config_for(args: argparse.Namespace):
+    """The model to train: --init-from's bundle's sizes (unless --model-config says
+    otherwise), else --model-config's with --bilinear and --downbeat-form."""
+    if args.init_from is not None and args.model_config is None:
+        from kickgen.engine.model.bundle_weights import model_config_of_bundle
+
+        return model_config_of_bundle(args.init_from)
+    return model_config_from(args.model_config, bilinear=args.bilinear, downbeat_form=args.downbeat_form)
+
+
+def run_features(args: argparse.Namespace) -> None:
+    from kickgen.engine.corpus.own_songs import write_features
+
+    entries, skipped = write_features(args.songs, args.out, roles=roles_from(args),
+                                      validation_share=args.validation_share, seed=args.seed, jobs=args.jobs,
+                                      force=args.force, progress=not args.quiet)
+    for reason in skipped:
+        print(f"skipped {reason}", file=sys.stderr)
+    counts = {split: sum(e["split"] == split for e in entries) for split in ("train", "validation")}
+    minutes = sum(e["duration_s"] for e in entries) / 60
+    print(f"features: {len(entries)} songs ({counts['train']} train, {counts['validation']} validation, "
+          f"{minutes:.1f} minutes), {len(skipped)} skipped; written to {args.out}/{{train,validation}}/ and "
+          f"{args.out}/songs.json")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("features", help="your own songs (MIDI with kick, snare and bass; stem folders) into "
+                                        "feature files for `kickgen train`, split into training and validation")
+    p.add_argument("songs", nargs="+", type=Path, metavar="SONG_OR_DIR",
+                   help="MIDI files, stem folders (kick, snare and bass audio), or folders of them")
+    p.add_argument("--out", type=Path, required=True, help="features folder: train/, validation/, songs.json")
+    p.add_argument("--validation-share", type=unit_interval, default=0.2,
+                   help="share of the songs kept for validation, whole songs (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split")
+    add_role_flags(p)
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
+    p.add_argument("--force", action="store_true", help="replace the features folder's songs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_features)
+
     p = sub.add_parser("train", help="train the CGAE on a directory of feature files (needs torch)")
     p.add_argument("--data", type=Path, required=True, help="directory of feature files (*.npz)")
     p.add_argument("--out", type=Path, required=True, help="run directory for checkpoint.pt")
@@ -153,8 +200,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--final-lr-fraction", type=float, default=1.0,
                    help="cosine decay of both learning rates to this fraction over --epochs (1: constant)")
     p.add_argument("--init-from", type=Path, metavar="BUNDLE",
-                   help="start from a model bundle's weights (models/default: train the shipped model "
-                        "further); a resumed run keeps its own")
+                   help="start from a model bundle's weights, sizes and downbeat form (models/default: train "
+                        "the shipped model further); a resumed run keeps its own")
     p.add_argument("--critic-warmup-steps", type=int, default=0,
                    help="first steps in which only the critic learns (a fresh critic beside --init-from weights)")
     p.add_argument("--seed", type=int, default=0)

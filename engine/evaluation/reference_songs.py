@@ -1,6 +1,8 @@
-"""Songs with a known kick part, for evaluation: a MIDI file, or a corpus song in
-either domain. The reference kick onsets always come from the notes (exact times);
-in the audio domain the model hears the rendered stems."""
+"""Songs with a known kick part, for evaluation: a MIDI file, a corpus song in either
+domain, or a producer's song from a features folder (`kickgen features`). The reference
+kick onsets come from the notes (exact times); in the audio domain the model hears the
+rendered stems; a features folder's song is scored against the peaks of its own kick
+curve (its kick notes, or the onsets of its kick stem)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from kickgen.engine.corpus.manifest import MANIFEST_NAME, STEM_SUFFIX, read_manifest
+from kickgen.engine.corpus.own_songs import SONGS_INDEX, read_index
 from kickgen.engine.errors import InputFileError
+from kickgen.engine.signals.feature_files import load_features
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, Onsets, SongSignals
 from kickgen.engine.signals.midi import MIDI_SUFFIXES, RoleMap, midi_song
 from kickgen.engine.signals.parts import GM_ROLES
@@ -60,12 +64,29 @@ def load_reference(path: Path, *, domain: str, roles: RoleMap = RoleMap(), meta:
     return ReferenceSong(name, domain, path, signals, onsets, bass_s, meta or {}, score_beats_s)
 
 
-def reference_paths(targets: list[Path], *, split: str | None) -> list[tuple[Path, dict]]:
+def load_feature_song(path: Path, *, meta: dict) -> ReferenceSong:
+    """A song of a features folder (`kickgen features`), from its feature file: its kick,
+    snare and bass onsets are the peaks of its curves."""
+    signals = load_features(path)
+    if signals.kick is None:
+        raise InputFileError(path, "has no kick curve to evaluate against")
+    notes = {"kick": pick_peaks(signals.kick[0], fps=signals.fps)}
+    for role in ("snare", "bass"):
+        notes[role] = pick_peaks(signals.context[CONTEXT_CHANNELS.index(role)], fps=signals.fps)
+    return ReferenceSong(meta.get("name", path.stem), meta.get("domain", "midi"), path, signals, notes,
+                         notes["bass"].times_s, meta, signals.beat_times_s)
+
+
+def reference_paths(targets: list[Path], *, split: str | None, domain: str | None = None) -> list[tuple[Path, dict]]:
     """Expand eval targets: MIDI files, folders of MIDI files, corpus folders (their
-    songs of `split`, or all). Returns (path, manifest entry or {}) pairs."""
+    songs of `split`, or all), features folders from `kickgen features` (their songs of
+    `split` heard in `domain`). Returns (path, manifest or index entry or {}) pairs."""
     found: list[tuple[Path, dict]] = []
     for target in targets:
-        if (target / MANIFEST_NAME).exists():
+        if (target / SONGS_INDEX).exists():
+            found += [(target / entry["file"], entry) for entry in read_index(target)
+                      if (split is None or entry["split"] == split) and (domain is None or entry["domain"] == domain)]
+        elif (target / MANIFEST_NAME).exists():
             for entry in read_manifest(target)["songs"]:
                 if split is None or entry["split"] == split:
                     found.append((target / entry["path"], entry))

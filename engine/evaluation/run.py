@@ -11,7 +11,11 @@ import numpy as np
 
 from kickgen.engine.errors import InputFileError
 from kickgen.engine.evaluation.metrics import OnsetScores
-from kickgen.engine.evaluation.reference_songs import ReferenceSong, load_reference
+from kickgen.engine.evaluation.reference_songs import (
+    ReferenceSong,
+    load_feature_song,
+    load_reference,
+)
 from kickgen.engine.evaluation.steering import (
     other_songs,
     other_style_scores,
@@ -49,6 +53,8 @@ def load_song(job: EvalJob) -> ReferenceSong:
     """The job's song; a cached feature file from `kickgen corpus features` stands in
     for the audio analysis when there is one. With `beat_grid` "score" the audio song's
     beat channels are the score's grid, as `render --grid-from` draws them."""
+    if job.path.suffix == ".npz":  # a features folder's song
+        return load_feature_song(job.path, meta=job.meta)
     song = load_reference(job.path, domain="midi", roles=job.roles, meta=job.meta)
     if job.domain == "midi":
         return song

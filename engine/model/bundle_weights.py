@@ -20,7 +20,7 @@ from onnx import numpy_helper
 
 from kickgen.engine.model.cgae import CGAE, SELU_SCALE, ModelConfig
 from kickgen.engine.runtime.bundle import ModelBundle
-from kickgen.engine.runtime.bundle_files import DECODER_FILE, ENCODER_FILE, BundleError
+from kickgen.engine.runtime.bundle_files import DECODER_FILE, ENCODER_FILE, BundleError, BundleInfo
 
 PARITY_TOLERANCE = 1e-4
 PARITY_FRAMES = 2000
@@ -73,6 +73,27 @@ def parity_error(model: CGAE, directory: Path) -> float:
         want_kick = model.decode(torch.from_numpy(x), torch.from_numpy(m)).numpy()
     return max(float(np.abs(bundle.encode(x, y) - want_code).max()),
                float(np.abs(bundle.decode(x, m) - want_kick).max()))
+
+
+def model_config_of_bundle(directory: Path) -> ModelConfig:
+    """The sizes of the bundle's CGAE, read from its graphs' weights (a bundle records no
+    config), with its downbeat form; the critic, which no bundle holds, keeps the paper's."""
+    state = cgae_state_from_bundle(directory)
+    conv = tuple(int(state[f"U.layers.{i}.weight"].shape[0]) for i in range(_count(state, "U.layers.", ".weight")))
+    mapping = tuple(int(state[f"W.layers.{i}.weight"].shape[0]) for i in range(_count(state, "W.layers.", ".weight")))
+    context = ModelConfig().context_channels
+    grouped, previous = 0, context
+    for i in range(len(conv)):  # a grouped layer reads a 1/context share of its input per output
+        if int(state[f"U.layers.{i}.weight"].shape[1]) * context != previous:
+            break
+        grouped, previous = grouped + 1, conv[i]
+    return ModelConfig(conv_channels=conv, grouped_layers=grouped, mapping_channels=mapping,
+                       mapping_bias="W.layers.0.bias" in state,
+                       downbeat_form=BundleInfo.read(Path(directory)).downbeat_form)
+
+
+def _count(state: dict, prefix: str, suffix: str) -> int:
+    return sum(1 for key in state if key.startswith(prefix) and key.endswith(suffix))
 
 
 def load_cgae_from_bundle(directory: str | Path, config: ModelConfig = ModelConfig()) -> CGAE:

@@ -12,7 +12,7 @@ import numpy as np
 
 from kickgen.engine.errors import InputFileError, MissingRoleError
 from kickgen.engine.producer.kick_midi import TimeBase
-from kickgen.engine.signals.audio import AUDIO_SUFFIXES
+from kickgen.engine.signals.audio import AUDIO_SUFFIXES, stems_in
 from kickgen.engine.signals.beat_grid import GridSpec
 from kickgen.engine.signals.frames import SAMPLE_RATE, Onsets, SongSignals
 from kickgen.engine.signals.midi import MIDI_SUFFIXES, RoleMap, midi_song, read_midi
@@ -63,18 +63,6 @@ def midi_target(path: Path, *, roles: RoleMap = RoleMap(), stems: dict[str, Path
     audio = {role: load_audio(p) for role, p in (stems or {}).items()}
     target = Target(path.stem, signals, TimeBase.from_midi(midi), midi, audio, kick, path)
     return check_length(target, path)
-
-
-def stems_in(folder: Path | None, given: dict[str, Path | None]) -> dict[str, Path]:
-    """Stems by role: those `given` (the flags), then `folder`'s audio files named after
-    one of the given roles (snare.wav, Bass.flac, ...)."""
-    found = {role: p for role, p in given.items() if p is not None}
-    if folder is not None and folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            role = path.stem.lower()
-            if role in given and path.suffix.lower() in AUDIO_SUFFIXES:
-                found.setdefault(role, path)
-    return found
 
 
 def stem_paths(target: Path | None, *, snare: Path | None, bass: Path | None) -> dict[str, Path]:

@@ -38,6 +38,18 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
     return audio.mean(axis=0) if audio.ndim == 2 else audio
 
 
+def stems_in(folder: Path | None, given: dict[str, Path | None]) -> dict[str, Path]:
+    """Stems by role: those `given` (the flags), then `folder`'s audio files named after
+    one of the given roles (snare.wav, Bass.flac, ...)."""
+    found = {role: p for role, p in given.items() if p is not None}
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            role = path.stem.lower()
+            if role in given and path.suffix.lower() in AUDIO_SUFFIXES:
+                found.setdefault(role, path)
+    return found
+
+
 def resample(audio: np.ndarray, *, sr: float, target_sr: int = SAMPLE_RATE) -> np.ndarray:
     """Polyphase resampling of mono `audio` from `sr` to `target_sr` Hz; (n',) float32."""
     if sr == target_sr:
