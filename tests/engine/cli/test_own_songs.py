@@ -45,6 +45,26 @@ def write_groove(path, seed: int, *, bars: int = 12, bpm: float = 110, kick: boo
     return path
 
 
+def write_stems(folder, *, seconds: float, bpm: float = 120):
+    """A stem folder as a DAW bounces it: kick, snare and bass WAVs of equal length."""
+    import pedalboard.io
+
+    folder.mkdir()
+    sr, beat = 44100, 60 / bpm
+    n = np.arange(int(0.12 * sr))
+    rng = np.random.default_rng(0)
+    hits = {"kick": (np.sin(2 * np.pi * 55 * n / sr), np.arange(0, seconds - 0.2, beat)),
+            "snare": (rng.standard_normal(len(n)), np.arange(beat, seconds - 0.2, 2 * beat)),
+            "bass": (np.sin(2 * np.pi * 82 * n / sr), np.arange(0, seconds - 0.2, beat / 2))}
+    for role, (body, times) in hits.items():
+        audio = np.zeros(int(seconds * sr), np.float32)
+        for t in times:
+            start = round(t * sr)
+            audio[start:start + len(n)] += (0.5 * body * np.exp(-n / (0.03 * sr))).astype(np.float32)
+        with pedalboard.io.AudioFile(str(folder / f"{role}.wav"), "w", samplerate=sr, num_channels=1) as f:
+            f.write(audio[None, :])
+
+
 def test_the_split_is_whole_songs_seeded_and_keeps_one_of_each():
     assert split_songs(10, validation_share=0.2, seed=0).count("validation") == 2
     assert split_songs(10, validation_share=0.2, seed=0) == split_songs(10, validation_share=0.2, seed=0)
@@ -60,17 +80,19 @@ def test_own_songs_to_a_fine_tuned_model_and_its_eval(tmp_path, kickgen, tiny_bu
     for i in range(6):
         write_groove(songs / f"groove {i}.mid", seed=i, bpm=96 + 8 * i)
     write_groove(songs / "no kick.mid", seed=9, kick=False)
+    write_stems(songs / "live take", seconds=8.0)
     (songs / "notes.txt").write_text("not a song")
     features = tmp_path / "features"
     made = kickgen("features", str(songs), "--out", str(features), "--validation-share", "0.34", "--seed", "3")
     assert made.returncode == 0, made.stderr
-    assert "6 songs (4 train, 2 validation" in made.stdout and "1 skipped" in made.stdout
+    assert "7 songs (5 train, 2 validation" in made.stdout and "1 skipped" in made.stdout
     skipped = [line for line in made.stderr.splitlines() if line.startswith("skipped")]
     assert len(skipped) == 1 and "no kick.mid" in skipped[0] and "no kick" in skipped[0]
     index = json.loads((features / "songs.json").read_text())
     assert {entry["split"] for entry in index["songs"]} == {"train", "validation"}
     assert all((features / entry["file"]).exists() for entry in index["songs"])
-    assert len(list((features / "train").glob("*.npz"))) == 4
+    assert [entry["name"] for entry in index["songs"] if entry["domain"] == "audio"] == ["live take"]
+    assert len(list((features / "train").glob("*.npz"))) == 5
 
     again = kickgen("features", str(songs), "--out", str(features))
     assert again.returncode == 2 and "already exists (use --force" in again.stderr
@@ -91,5 +113,5 @@ def test_own_songs_to_a_fine_tuned_model_and_its_eval(tmp_path, kickgen, tiny_bu
                          "--json", str(tmp_path / f"{model.name}.json"), "--quiet", "--force")
         assert scored.returncode == 0, scored.stderr
         document = json.loads((tmp_path / f"{model.name}.json").read_text())
-        assert len(document["songs"]) == 2  # the validation songs
+        assert len(document["songs"]) == sum(e["split"] == "validation" and e["domain"] == "midi" for e in index["songs"])
         assert 0.0 <= document["mean"]["ground_truth"]["f"] <= 1.0
