@@ -79,7 +79,8 @@ class ClockFollower:
         self.fitted_time_s: float | None = None  # the fit's time of `last_position`
         self.lost_ticks = 0  # ticks counted that never arrived (the log's exit line reports them)
         self.extra_ticks = 0  # ticks that arrived twice and were dropped (likewise)
-        self._suspect: tuple[int, float, float, float] | None = None  # (position, time s, periods off the line, the tick before's)
+        # a tick off the line: (position, time s, periods off the line, the tick before's)
+        self._suspect: tuple[int, float, float, float] | None = None
         self._last_off = 0.0  # periods off the line of the last tick that joined it
 
     def start(self) -> None:
@@ -135,6 +136,7 @@ class ClockFollower:
         next_off = self._periods_after_due(time_s, position + 1)
         if abs(next_off - off) > LOST_TICK_TOLERANCE:  # the two disagree
             self._on_line(position, suspect_s)
+            self._last_off = off
             return None
         both_off = (off + next_off) / 2
         whole = round(both_off)
