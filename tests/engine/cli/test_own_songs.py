@@ -98,9 +98,9 @@ def test_own_songs_to_a_fine_tuned_model_and_its_eval(tmp_path, kickgen, tiny_bu
     assert again.returncode == 2 and "already exists (use --force" in again.stderr
 
     run = tmp_path / "run"
-    too_warm = kickgen("train", "--data", str(features / "train"), "--out", str(run), "--init-from", str(tiny_bundle),
-                       "--critic-warmup-steps", "1000", "--epochs", "2", "--batch", "4", "--quiet")
-    assert too_warm.returncode == 2 and "outlasts the run" in too_warm.stderr
+    too_warm = kickgen("train", "--data", str(features / "train"), "--out", str(tmp_path / "warm"), "--init-from",
+                       str(tiny_bundle), "--critic-warmup-steps", "1000", "--epochs", "1", "--batch", "4", "--quiet")
+    assert too_warm.returncode == 0 and "only the critic learns" in too_warm.stderr  # (a producer's trap: said)
     tuned = kickgen("train", "--data", str(features / "train"), "--validation", str(features / "validation"),
                     "--out", str(run), "--init-from", str(tiny_bundle), "--critic-warmup-steps", "2",
                     "--epochs", "2", "--batch", "4", "--chunk-frames", "512", "--validate-every", "1", "--quiet")
