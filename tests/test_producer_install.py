@@ -22,11 +22,15 @@ def producer(*args: str, tool: str = "kickgen") -> subprocess.CompletedProcess:
     return subprocess.run([str(PRODUCER_BIN / tool), *args], capture_output=True, text=True, timeout=300)
 
 
-def test_the_producer_install_has_neither_torch_nor_madmom():
-    found = subprocess.run([str(PRODUCER_BIN / "python"), "-c",
-                            "import importlib.util as u; print([m for m in ('torch', 'madmom', 'onnx') if u.find_spec(m)])"],
+def installed(module: str) -> bool:
+    found = subprocess.run([str(PRODUCER_BIN / "python"), "-c", f"import importlib.util as u; print(bool(u.find_spec({module!r})))"],
                            capture_output=True, text=True, check=True)
-    assert found.stdout.strip() == "[]"
+    return found.stdout.strip() == "True"
+
+
+def test_the_producer_install_has_no_torch():
+    """(madmom comes only with `make audio`, which a producer may have run.)"""
+    assert not installed("torch") and not installed("onnx")
 
 
 def test_the_producers_commands_run_without_them(tmp_path):
@@ -48,6 +52,8 @@ def test_the_producers_commands_run_without_them(tmp_path):
     (("render", str(ROOT / "examples" / "demo-song"), "-o", "kick.mid"), "make audio"),
 ])
 def test_a_command_that_needs_a_missing_part_says_what_to_install(tmp_path, args, hint):
+    if hint == "make audio" and installed("madmom"):
+        pytest.skip("`make audio` has put madmom into the producer's install")
     result = subprocess.run([str(PRODUCER_BIN / "kickgen"), *args], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and hint in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -120,6 +120,9 @@ def model_config_for(args: argparse.Namespace):
     if args.init_from is not None and args.model_config is None:
         from kickgen.engine.model.bundle_weights import model_config_of_bundle
 
+        if args.bilinear or args.downbeat_form:
+            raise InputFileError(args.init_from, "a bundle brings its own mapping path and downbeat form: "
+                                                 "drop --bilinear/--downbeat-form, or give --model-config")
         return model_config_of_bundle(args.init_from)
     return model_config_from(args.model_config, bilinear=args.bilinear, downbeat_form=args.downbeat_form)
 

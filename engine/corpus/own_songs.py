@@ -11,7 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from kickgen.engine.errors import InputFileError, KickgenError, OutputExistsError
+from kickgen.engine.errors import (
+    InputFileError,
+    KickgenError,
+    OutputExistsError,
+    missing_package_hint,
+)
 from kickgen.engine.signals.audio import stems_in
 from kickgen.engine.signals.feature_files import save_features
 from kickgen.engine.signals.frames import SongSignals
@@ -79,6 +84,8 @@ def song_signals(job: tuple[OwnSong, RoleMap]) -> SongSignals | str:
             signals = signals_from_audio(snare=stems.get("snare"), bass=stems.get("bass"), kick=stems["kick"])
     except KickgenError as error:
         return str(error)
+    except ModuleNotFoundError as error:  # stems without madmom: the MIDI songs go on
+        return f"{song.source}: {missing_package_hint(error.name)}"
     if signals.kick is None or not np.any(signals.kick):
         return f"{song.source}: has no kick to learn from"
     return signals
@@ -87,9 +94,9 @@ def song_signals(job: tuple[OwnSong, RoleMap]) -> SongSignals | str:
 def split_songs(n_songs: int, *, validation_share: float, seed: int) -> list[str]:
     """Each song's split, whole songs drawn at random (seeded): round(share × n) of them
     for validation, at least one when there are two songs or more and the share is not 0."""
-    n_validation = round(validation_share * n_songs)
+    n_validation = min(round(validation_share * n_songs), n_songs - 1)  # one to train on, always
     if validation_share > 0 and n_songs >= 2:
-        n_validation = min(max(n_validation, 1), n_songs - 1)
+        n_validation = max(n_validation, 1)
     order = np.random.default_rng(seed).permutation(n_songs)
     splits = ["train"] * n_songs
     for i in order[:n_validation]:
@@ -99,10 +106,13 @@ def split_songs(n_songs: int, *, validation_share: float, seed: int) -> list[str
 
 def unique_names(songs: list[OwnSong]) -> list[str]:
     """File-name stems for the songs' feature files, numbered where two songs share a name."""
-    names, seen = [], {}
+    names: list[str] = []
     for song in songs:
-        seen[song.name] = seen.get(song.name, 0) + 1
-        names.append(song.name if seen[song.name] == 1 else f"{song.name}-{seen[song.name]}")
+        name, n = song.name, 1
+        while name in names:
+            n += 1
+            name = f"{song.name}-{n}"
+        names.append(name)
     return names
 
 
@@ -112,11 +122,15 @@ def write_features(
 ) -> tuple[list[dict], list[str]]:
     """Extract the songs of `targets` into `out`; returns the index's entries and the
     one-line reasons of the songs skipped. Refuses an `out` that already holds an index
-    unless `force` (its old feature files are then removed)."""
+    or feature files unless `force` (the earlier files are then removed, once the new ones
+    and the index are written)."""
     index_path = out / SONGS_INDEX
-    if index_path.exists() and not force:
-        raise OutputExistsError(index_path)
-    songs = find_songs(targets)
+    if out.exists() and not out.is_dir():
+        raise InputFileError(out, "is a file, not a features folder")
+    earlier = [p for split in SPLITS for p in sorted((out / split).glob("*.npz"))]
+    if (index_path.exists() or earlier) and not force:
+        raise OutputExistsError(index_path if index_path.exists() else earlier[0])
+    songs = list({song.source.resolve(): song for song in find_songs(targets)}.values())  # each song once
     results = run_parallel(song_signals, [(song, roles) for song in songs], jobs=jobs, desc="features",
                            progress=progress)
     skipped = [r for r in results if isinstance(r, str)]
@@ -124,9 +138,6 @@ def write_features(
     if not kept:
         raise InputFileError(targets[0] if len(targets) == 1 else "features", "no song could be used: "
                              + "; ".join(skipped[:3]))
-    if index_path.exists():
-        for old in json.loads(index_path.read_text()).get("songs", []):
-            (out / old["file"]).unlink(missing_ok=True)
     splits = split_songs(len(kept), validation_share=validation_share, seed=seed)
     entries = []
     for (song, signals), name, split in zip(kept, unique_names([s for s, _ in kept]), splits):
@@ -138,6 +149,10 @@ def write_features(
     document = {"songs": entries, "validation_share": validation_share, "seed": seed}
     with atomic_path(index_path, force=True) as tmp:
         tmp.write_text(json.dumps(document, indent=1) + "\n")
+    written = {out / entry["file"] for entry in entries}
+    for stale in earlier:  # an earlier run's songs, which `kickgen train --data` would still read
+        if stale not in written:
+            stale.unlink()
     return entries, skipped
 
 

@@ -88,7 +88,8 @@ def model_config_of_bundle(directory: Path) -> ModelConfig:
             break
         grouped, previous = grouped + 1, conv[i]
     return ModelConfig(conv_channels=conv, grouped_layers=grouped, mapping_channels=mapping,
-                       mapping_bias="W.layers.0.bias" in state,
+                       mapping_bias=any(bool(value.abs().max() > 0) for key, value in state.items()
+                                        if key.startswith("W.") and "bias" in key),  # a bilinear W exports zeros
                        downbeat_form=BundleInfo.read(Path(directory)).downbeat_form)
 
 

@@ -276,10 +276,10 @@ def train(
     state.training.update(data=data_description, songs=len(songs), frames=total_frames)
     crops = train_config.crops_per_epoch or max(train_config.batch_size, total_frames // train_config.chunk_frames)
     steps_per_epoch = math.ceil(crops / train_config.batch_size)
-    steps_to_go = steps_per_epoch * (train_config.epochs - state.epochs_done)
-    if dist_info.is_main and 0 < steps_to_go <= train_config.critic_warmup_steps:
+    run_steps = steps_per_epoch * train_config.epochs  # (the warm-up counts from the run's first step)
+    if dist_info.is_main and state.epochs_done < train_config.epochs and run_steps <= train_config.critic_warmup_steps:
         print(f"kickgen train: warning: --critic-warmup-steps {train_config.critic_warmup_steps} covers the whole "
-              f"run ({steps_to_go} steps on these songs): only the critic learns; warm up for fewer steps",
+              f"run ({run_steps} steps on these songs): only the critic learns; warm up for fewer steps",
               file=sys.stderr)
     started = last_summary = time.monotonic()
     nets.model.train()

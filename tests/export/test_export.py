@@ -232,3 +232,18 @@ def test_a_bar_phase_model_is_exported_and_read_in_its_form(tmp_path):
     context = bundle.context_of(songs[0])
     assert np.array_equal(context, with_downbeat_form(songs[0], "bar_phase").context)
     assert not np.array_equal(context[downbeat], songs[0].context[downbeat])
+
+
+def test_a_bundle_gives_back_the_model_config_it_was_exported_from(tiny_checkpoint, tiny_bundle):
+    """`--init-from` trains a bundle further at its own sizes: read from its graphs (a
+    bundle records no config), they are the exported model's, its critic aside."""
+    import json
+    from dataclasses import replace
+
+    from kickgen.engine.model.bundle_weights import model_config_of_bundle
+    from kickgen.engine.model.cgae import ModelConfig
+    from kickgen.engine.model.checkpoint import read_checkpoint
+
+    exported = ModelConfig.from_json(json.loads(read_checkpoint(tiny_checkpoint)["model_config"]))
+    found = model_config_of_bundle(tiny_bundle)
+    assert replace(found, critic_channels=exported.critic_channels) == exported

@@ -96,6 +96,13 @@ def test_own_songs_to_a_fine_tuned_model_and_its_eval(tmp_path, kickgen, tiny_bu
 
     again = kickgen("features", str(songs), "--out", str(features))
     assert again.returncode == 2 and "already exists (use --force" in again.stderr
+    other = tmp_path / "other features"
+    kickgen("features", str(songs), "--out", str(other))
+    (other / "songs.json").unlink()  # an index lost: its feature files still refuse an overwrite
+    assert kickgen("features", str(songs), "--out", str(other)).returncode == 2
+    fewer = kickgen("features", str(songs / "groove 0.mid"), str(songs / "groove 1.mid"), "--out", str(other), "--force")
+    assert fewer.returncode == 0, fewer.stderr
+    assert len(list(other.glob("*/*.npz"))) == 2  # the earlier run's other songs are gone, not trained on
 
     run = tmp_path / "run"
     too_warm = kickgen("train", "--data", str(features / "train"), "--out", str(tmp_path / "warm"), "--init-from",
