@@ -14,19 +14,28 @@ pytestmark = pytest.mark.skipif(ardour_missing() or tools_missing(),
 
 SCENARIOS = ("bar-1", "stop-continue", "locate-playing", "loop")
 
+START_ATTEMPTS = 5
+
+
 @pytest.fixture(scope="module")
 def takes(tmp_path_factory):
-    """The scenarios' takes; a studio whose start JACK broke (see ArdourStudio) is set up
-    up to twice more (measured: about 1 start in 3)."""
+    """The scenarios' takes. Ardour 7.3 now and then breaks jackd2 1.9.21's request stream
+    while it loads a session (jackd logs "CheckSize"; measured: about 1 start in 3, see
+    ArdourStudio): such a studio is set up again, up to `START_ATTEMPTS` times, and when
+    every start broke that way the test is skipped, naming the bug; any other failure fails."""
     workdir = tmp_path_factory.mktemp("ardour")
-    for attempt in range(3):
+    all_broken = True
+    for attempt in range(START_ATTEMPTS):
         try:
             with ArdourStudio(workdir / f"studio{attempt}", bars=8, realtime=True) as studio:
                 return {scenario: studio.take(scenario) for scenario in SCENARIOS}
         except RuntimeError as error:
-            if attempt == 2 or "Ardour" not in str(error):
+            jack_log = workdir / f"studio{attempt}" / "jackd.log"
+            broken = jack_log.exists() and "CheckSize" in jack_log.read_text(errors="replace")
+            all_broken = all_broken and broken
+            if (not broken and "Ardour" not in str(error)) or (attempt == START_ATTEMPTS - 1 and not all_broken):
                 raise
-    raise AssertionError("unreachable")
+    pytest.skip(f"JACK broke all {START_ATTEMPTS} studio starts (Ardour 7.3 with jackd2 1.9.21: 'CheckSize')")
 
 
 def test_ardour_plays_the_song_to_the_bridge_and_records_its_kicks(takes):
