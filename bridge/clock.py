@@ -13,11 +13,10 @@ TICKS_PER_SIXTEENTH = 6
 FIT_TICKS = 24  # clock ticks in the tempo fit: one beat, jitter averages out, ramps are followed
 DEFAULT_PERIOD_S = 60.0 / 120 / TICKS_PER_QUARTER
 OFF_LINE_PERIODS = 0.3  # a tick this far off the fitted line is a suspect; the next tick judges it
-LOST_TICK_TOLERANCE = 0.15  # periods, at the least: how near whole periods a suspect and the next tick sit
+LOST_TICK_TOLERANCE = 0.15  # periods: how close to whole periods late a lost tick and the next one must be
 MAX_LOST_TICKS = 2  # more than that is a paused clock, not lost messages
 STALL_BURST_PERIODS = 0.5  # a tick this soon after a late one was queued behind it: a stall, not a loss
 SUSPECT_MIN_TICKS = 3  # ticks on the fitted line before one off it can be judged
-JITTER_SIGMAS = 3.0  # a jittery clock widens the tolerances to this many of its noise's deviations
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,6 @@ class ClockFollower:
         self.history: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self.period_s = DEFAULT_PERIOD_S
         self.fitted_time_s: float | None = None  # the fit's time of `last_position`
-        self.jitter = 0.0  # the ticks' timing noise (`_jitter`), periods
         self.lost_ticks = 0  # ticks counted that never arrived (the log's exit line reports them)
         self.extra_ticks = 0  # ticks that arrived twice and were dropped (likewise)
         # a tick off the line: (position, time s, periods off the line, the tick before's)
@@ -136,25 +134,22 @@ class ClockFollower:
             self._on_line(position + 1, time_s)  # a stall let it through: the suspect stays out
             return position + 1
         next_off = self._periods_after_due(time_s, position + 1)
-        spread = JITTER_SIGMAS * self.jitter  # (a difference of two ticks: sqrt 2 of it; a mean: 1 / sqrt 2)
-        if abs(next_off - off) > max(LOST_TICK_TOLERANCE, spread * np.sqrt(2)):  # the two disagree
+        if abs(next_off - off) > LOST_TICK_TOLERANCE:  # the two disagree
             self._on_line(position, suspect_s)
             self._last_off = off
             return None
         both_off = (off + next_off) / 2
         whole = round(both_off)
-        near_whole = abs(both_off - whole) <= max(LOST_TICK_TOLERANCE, spread / np.sqrt(2))
-        if whole == -1 and near_whole:
+        if whole == -1 and abs(both_off - whole) <= LOST_TICK_TOLERANCE:
             self.extra_ticks += 1
             self._on_line(position, time_s)
             return position
-        if 1 <= whole <= MAX_LOST_TICKS and near_whole:
+        if 1 <= whole <= MAX_LOST_TICKS and abs(both_off - whole) <= LOST_TICK_TOLERANCE:
             self.lost_ticks += whole
             position += whole
-        elif (abs(both_off) >= OFF_LINE_PERIODS and abs(off_before) < OFF_LINE_PERIODS / 2
-              and abs(next_off - off) <= LOST_TICK_TOLERANCE):
-            # a step: from a tick on the line, the two a period apart (a tempo change drifts
-            # off the line and spaces the ticks anew): the line moves by it, its slope stays
+        elif abs(both_off) >= OFF_LINE_PERIODS and abs(off_before) < OFF_LINE_PERIODS / 2:
+            # a step from a tick on the line (a tempo change drifts off it and spaces the
+            # ticks anew): the line moves by it, its slope stays
             shift_s = both_off * self.period_s
             self.history = deque(((p, t + shift_s) for p, t in self.history), maxlen=FIT_TICKS)
         else:
@@ -182,7 +177,6 @@ class ClockFollower:
         if slope > 0:
             self.period_s = float(slope)
         self.fitted_time_s = float(intercept)
-        self.jitter = _jitter(positions, times) / self.period_s
 
     @property
     def bpm(self) -> float:
@@ -201,12 +195,3 @@ class ClockFollower:
             return None
         ahead = (time_s - self.fitted_time_s) / self.period_s
         return self.last_position + min(max(ahead, 0.0), 1.0)
-
-
-def _jitter(positions: np.ndarray, times: np.ndarray) -> float:
-    """The standard deviation of ticks' timing noise (s), from the second differences of
-    consecutive ticks' times: a steady tempo and a tempo change alike leave them at zero
-    (but at the change), so only the noise is measured (median |d2| = 1.65 sigma)."""
-    consecutive = (np.diff(positions[:-1]) == 1) & (np.diff(positions[1:]) == 1)
-    second = np.diff(times, 2)[consecutive]
-    return float(np.median(np.abs(second)) / 1.65) if len(second) >= 3 else 0.0

@@ -99,22 +99,6 @@ def test_clock_ticks_lost_on_the_way_do_not_shift_the_song():
     assert core.clock.lost_ticks == 3
 
 
-def test_ticks_lost_from_a_jittery_clock_are_still_counted():
-    """A clock whose ticks wander by ±2 ms (a USB interface, a busy DAW) and loses two:
-    the follower's tolerances widen with the noise it measures, so the losses are still
-    told from the noise (the first version of the judging here shifted 4 runs in 200)."""
-    from kickgen.bridge.clock import ClockFollower
-
-    period = 0.5 / 24
-    for seed in range(40):
-        rng, clock = np.random.default_rng(seed), ClockFollower()
-        clock.start()
-        for i in range(400):
-            if i not in (100, 250):
-                clock.clock(i * period + rng.uniform(-0.002, 0.002))
-        assert clock.position == 400 and clock.lost_ticks == 2, seed
-
-
 @pytest.mark.parametrize("stalled, by_periods", [(100, 1.0), (250, 2.0), (400, 1.2)])
 def test_clock_ticks_held_up_on_the_way_do_not_shift_the_song(stalled, by_periods):
     """A stall (a busy JACK graph or process, as with Ardour) holds a tick up by one or two
