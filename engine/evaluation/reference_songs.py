@@ -26,7 +26,8 @@ class ReferenceSong:
     """A song's signals in one domain (with its kick curve), its notes by role (the kick
     notes are what is scored against), its bass onsets (the notes in MIDI, picked from
     the bass curve in audio) and the score's beat times in seconds (the MIDI tempo map,
-    in either domain). `path` is the MIDI file or the corpus song folder."""
+    in either domain). `path` is the MIDI file, the corpus song folder, or a features
+    folder's feature file (.npz)."""
 
     name: str
     domain: str

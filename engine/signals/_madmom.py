@@ -130,7 +130,8 @@ class _Trellis:
 
 
 def _viterbi_log_probability(trellis: _Trellis) -> tuple[float, list[np.ndarray]]:
-    """The best path's log probability and the scores at every `VITERBI_SEGMENT_FRAMES`th frame."""
+    """The best path's log probability, and the scores before every `VITERBI_SEGMENT_FRAMES`th
+    frame followed by the final scores (`_viterbi_path` starts its backtrack from those)."""
     score, checkpoints = trellis.initial, []
     for frame in range(len(trellis.log_densities)):
         if frame % VITERBI_SEGMENT_FRAMES == 0:
