@@ -81,6 +81,7 @@ def run_train(args: argparse.Namespace) -> None:
         input_dropout_mode=args.input_dropout_mode,
         warp_mode=args.warp_mode,
         std_loss_form=args.std_loss_form,
+        decoder_code=args.decoder_code,
         bf16=args.bf16,
         validate_every=args.validate_every if args.validation else 0,
         max_grad_norm=args.max_grad_norm if args.max_grad_norm > 0 else None,
@@ -185,6 +186,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="the shift/scale augmentation: linear interpolation, or peaks that keep their height")
     p.add_argument("--std-loss-form", choices=("sigma", "paper"), default="sigma",
                    help="L_std as mu^2 + (sigma - 1)^2, or as the paper writes it, mu^2 + (sigma^2 - 1)^2")
+    p.add_argument("--decoder-code", choices=("frames", "held"), default="frames",
+                   help="what the decoder reconstructs from in training: the code path (the paper's), or each "
+                        "crop's mean code held over time, as a style preset is used")
     p.add_argument("--bilinear", action="store_true",
                    help="a bias-free mapping path (W and its transpose): a zero code closes the decoder's gate")
     p.add_argument("--validation", type=Path, metavar="FEATURES_DIR",

@@ -37,11 +37,16 @@ def conv_parameters(path: Path) -> dict[str, np.ndarray]:
     except (OSError, DecodeError) as exc:
         raise BundleError(path, f"not an ONNX graph ({exc})") from None
     stored = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    # The exporter keeps one copy of equal initializers (a bilinear W's zero biases of one
+    # size) and names the others through Identity nodes.
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in stored:
+            stored[node.output[0]] = stored[node.input[0]]
     found = {}
     for node in graph.node:
         if node.op_type != "Conv":
             continue
-        if len(node.input) < 3 or not node.input[2].startswith("model."):
+        if len(node.input) < 3 or node.input[2] not in stored or not node.input[2].startswith("model."):
             raise BundleError(path, f"Conv {node.name} has no named bias: not a kickgen export")
         bias_name = node.input[2].removeprefix("model.")
         found[bias_name] = stored[node.input[2]]

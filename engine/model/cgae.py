@@ -262,16 +262,18 @@ class CGAE(nn.Module):
         return self.V.transpose(context_features * self.W.transpose(code))
 
     def forward(
-        self, context: torch.Tensor, kick: torch.Tensor, context_warped: torch.Tensor
+        self, context: torch.Tensor, kick: torch.Tensor, context_warped: torch.Tensor, *, hold_code: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One training pass (paper Eq. 5): the code comes from the untransformed pair,
-        the reconstruction from the warped context.
+        the reconstruction from the warped context. With `hold_code` the decoder gets each
+        example's mean code held over time, as a style preset is used.
 
         Returns (code (B, code_size, T), U x (B, C, T), reconstruction (B, 1, T)).
         """
         context_features = self.U(context)
         code = self.W(context_features * self.V(kick))
-        return code, context_features, self.decode(context_warped, code)
+        decoded_code = code.mean(dim=-1, keepdim=True).expand_as(code) if hold_code else code
+        return code, context_features, self.decode(context_warped, decoded_code)
 
 
 class Critic(nn.Module):

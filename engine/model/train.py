@@ -115,7 +115,7 @@ def train_step(
     x_in, x_warped = (input_dropout(c, config, generator) for c in (x, warp(x, shift, scale)))
     y_warped = warp(y, shift, scale)
     with torch.set_grad_enabled(update_model), autocast(x.device, config.bf16):  # no CGAE graph in a warm-up step
-        code, features, reconstruction = nets.model(x_in, y, x_warped)
+        code, features, reconstruction = nets.model(x_in, y, x_warped, hold_code=config.decoder_code == "held")
     code, features, reconstruction = code.float(), features.float(), reconstruction.float()
 
     # Critic step: score noise high and codes low, with a gradient penalty on mixes.

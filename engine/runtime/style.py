@@ -41,9 +41,9 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
     of its largest cluster is the style code. A path with fewer than three distinct
     frames is its own style (k = 1).
     """
-    from sklearn.cluster import KMeans  # (scikit-learn takes a quarter second to import: only here)
-    from sklearn.metrics import davies_bouldin_score
     from threadpoolctl import threadpool_limits
+
+    from kickgen.engine.runtime.clustering import davies_bouldin, kmeans
 
     frames = np.asarray(code_path, dtype=np.float64).T
     n_distinct = len(np.unique(frames.round(6), axis=0))
@@ -51,14 +51,14 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
     if not candidates:
         return StyleEstimate(frames.mean(axis=0).astype(np.float32), 1, 0.0, 1.0)
     best: tuple[float, int, np.ndarray, np.ndarray] | None = None
-    # one thread: on a few thousand 16-dim frames OpenMP's threads mostly wait for each
-    # other, and on a busy machine they wait for a core (5.4 s against 0.95 s on a 4-minute song)
+    # one BLAS thread: on a few thousand 16-dim frames threads mostly wait for each other,
+    # and on a busy machine they wait for a core
     with threadpool_limits(limits=1):
         for k in candidates:
-            km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(frames)
-            score = davies_bouldin_score(frames, km.labels_)
+            clusters = kmeans(frames, k, n_init=4, seed=seed)
+            score = davies_bouldin(frames, clusters.labels)
             if best is None or score < best[0]:
-                best = (score, k, km.labels_, km.cluster_centers_)
+                best = (score, k, clusters.labels, clusters.centres)
     score, k, labels, centres = best
     counts = np.bincount(labels, minlength=k)
     largest = int(counts.argmax())

@@ -247,3 +247,22 @@ def test_a_bundle_gives_back_the_model_config_it_was_exported_from(tiny_checkpoi
     exported = ModelConfig.from_json(json.loads(read_checkpoint(tiny_checkpoint)["model_config"]))
     found = model_config_of_bundle(tiny_bundle)
     assert replace(found, critic_channels=exported.critic_channels) == exported
+
+
+def test_a_bilinear_bundle_gives_back_its_weights(tmp_path):
+    """A bias-free mapping path exports equal zero biases, which the ONNX exporter keeps
+    once and aliases (Identity nodes); `--init-from` still reads every layer back."""
+    from dataclasses import replace as with_changes
+
+    from kickgen.engine.model.bundle_weights import model_config_of_bundle
+    from kickgen.engine.model.recipe import TrainConfig as Recipe
+
+    config = with_changes(TINY_CONFIG, mapping_bias=False)  # W: 32, 16, 8, 8, 8, 4 (three zero biases of 8)
+    songs = [s.signals for s in generate_songs(4, seed=6)]
+    state = train(songs, out_dir=tmp_path / "run", model_config=config, device="cpu", progress=False,
+                  train_config=Recipe(epochs=1, batch_size=4, chunk_frames=256, crops_per_epoch=4))
+    export_checkpoint(tmp_path / "run" / CHECKPOINT_NAME, tmp_path / "bundle")
+    assert with_changes(model_config_of_bundle(tmp_path / "bundle"), critic_channels=config.critic_channels) == config
+    got = load_cgae_from_bundle(tmp_path / "bundle", config).state_dict()
+    want = state.model.state_dict()
+    assert max(float((got[k] - want[k]).abs().max()) for k in want) <= 1e-6

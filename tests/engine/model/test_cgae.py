@@ -117,3 +117,19 @@ def test_a_bias_free_mapping_closes_the_gate_at_a_zero_code():
     assert float(closed.std()) < 1e-5
     assert float(opened.std()) > 1e-2
     assert all(not p.requires_grad for n, p in gated.W.named_parameters() if "bias" in n)
+
+
+def test_a_held_code_decodes_each_example_from_its_mean_code():
+    """`hold_code` (the recipe's decoder_code "held") reconstructs from each example's
+    mean code held over time, as a style preset is decoded; the code returned, which the
+    losses see, is the path itself."""
+    torch.manual_seed(1)
+    model = CGAE(TINY)
+    x, y, x_warped = torch.randn(2, 4, 300), torch.randn(2, 1, 300), torch.randn(2, 4, 300)
+    with torch.no_grad():
+        code, _, held = model(x, y, x_warped, hold_code=True)
+        _, _, path = model(x, y, x_warped)
+        mean_code = code.mean(dim=-1, keepdim=True).expand_as(code)
+        assert torch.allclose(held, model.decode(x_warped, mean_code), atol=1e-6)
+        assert torch.allclose(path, model.decode(x_warped, code), atol=1e-6)
+    assert float(code.std(dim=-1).min()) > 0 and not torch.allclose(held, path)
