@@ -16,7 +16,7 @@ The song is the example song's composition extended to --bars bars at 100 bpm
 model. Prints one JSON object; progress goes to stderr. Run with nothing else loading the
 CPU; from the repository root:
 
-    .venv/bin/python benchmarks/render_speed.py [--bars 100] [--repeats 5] [--reference REV]
+    .venv/bin/python benchmarks/render_speed.py [--bars 100] [--repeats 5] [--reference REV] [--commands NAME ...]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ PRODUCER_PYTHON = ROOT / ".venv-producer" / "bin" / "python"
 FULL_PYTHON = ROOT / ".venv" / "bin" / "python"
 BEFORE_ISSUE_23 = "d37d2aa"  # the last commit before the producer install and its speed work
 BRIDGE_MAIN = "import sys; from kickgen.bridge.cli import main; sys.exit(main())"  # `kickgen-bridge`
+COMMANDS = ("render_midi", "preset_save", "sample_20", "bridge_help", "render_audio")
 PACKAGES = ("engine", "bridge", "export", "presets", "models")  # kickgen.<name> -> <name>/ (pyproject)
 
 
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reference", default=BEFORE_ISSUE_23, help="commit to compare with")
+    parser.add_argument("--commands", nargs="+", choices=COMMANDS, default=COMMANDS, help="which commands to time")
     args = parser.parse_args()
     if not PRODUCER_PYTHON.exists():
         raise SystemExit(f"{PRODUCER_PYTHON} is missing: `make demo` builds the producer's install")
@@ -111,9 +113,10 @@ def main() -> None:
                 "bridge_help": (PRODUCER_PYTHON, ["-c", BRIDGE_MAIN, "--help"]),
                 "render_audio": (FULL_PYTHON, [*cli, "render", str(song), "-o", str(out / "b.mid"), "--force"]),
             }
-            for name, (python, command) in commands.items():
+            for name in args.commands:
+                python, command = commands[name]
                 result[name] = compare(name, command, python, trees, args.repeats)
-            for tree in trees:
+            for tree in trees if "render_audio" in result else ():
                 result["render_audio"][tree]["times_real_time"] = round(
                     result["song_s"] / result["render_audio"][tree]["wall_s_median"], 1)
         finally:

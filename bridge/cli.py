@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--control-channel", type=int, default=16, help="channel of program changes and control CCs")
     p.add_argument("--model", type=Path, help="model bundle folder (default: the shipped model)")
     p.add_argument("--list-ports", action="store_true", help="list the MIDI ports and exit")
+    p.add_argument("--host-link", action="store_true",
+                   help="serve kickgen plugins in the DAW (hostlink/) over a local socket instead of MIDI ports")
+    p.add_argument("--socket", type=Path, metavar="PATH",
+                   help="the host link's socket (default: $KICKGEN_HOSTLINK_SOCKET, else "
+                        "$XDG_RUNTIME_DIR/kickgen-hostlink.sock)")
     p.add_argument("--log", type=Path,
                    help="append every message sent to this file (monotonic time, bytes, a kick's clock "
                         "position) and every clock and transport message heard (time, '<', bytes)")
@@ -100,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
         return
     from kickgen.bridge.clock import TICKS_PER_SIXTEENTH, Meter
     from kickgen.bridge.core import BridgeCore, BridgeSettings, Controls
-    from kickgen.bridge.generator import ContextSong, KickGenerator
+    from kickgen.bridge.generator import ContextSong, KickGenerator, Style
     from kickgen.bridge.memory import BarMemory
     from kickgen.bridge.runner import BridgeRunner
     from kickgen.engine.runtime.bundle import load_bundle
@@ -121,6 +126,10 @@ def run(args: argparse.Namespace) -> None:
         controls=Controls(channel=args.control_channel),
         ticks_per_song_position=TICKS_PER_SIXTEENTH if args.song_position == "sixteenths" else 1,
     )
+    if args.host_link:
+        serve_host_link(args, settings, slots[0][0], Style(slots[0][1], args.threshold, args.quantize),
+                        KickGenerator(bundle, context), context.notes if context else None)
+        return
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
                       threshold=args.threshold, grid=args.quantize)
     ports = MidiPorts(api=args.api, in_name=args.in_port, out_name=args.out_port, virtual_prefix=args.virtual)
@@ -162,6 +171,27 @@ def run(args: argparse.Namespace) -> None:
             print(file=sys.stderr)
     if runner.failure:
         raise BridgeError(f"{runner.failure}; every note was silenced")
+
+
+def serve_host_link(args: argparse.Namespace, settings, name: str, style, generate, context_notes) -> None:
+    """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM."""
+    from kickgen.bridge.hostlink import HostLinkServer, PluginSession, default_socket_path
+    from kickgen.bridge.memory import BarMemory
+
+    path = args.socket or default_socket_path()
+    try:
+        server = HostLinkServer(path, lambda instance: PluginSession(instance, settings, style, BarMemory(context_notes)),
+                                generate, log=args.log)
+    except OSError as exc:
+        raise InputFileError(path, f"cannot listen there ({exc.strerror or exc})") from None
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    print(f"kickgen-bridge: host link on {path} (style {name!r}); Ctrl-C to stop", file=sys.stderr)
+    try:
+        server.serve(done)
+    finally:
+        server.close()
 
 
 def exit_summary(core, runner) -> str:

@@ -1,0 +1,232 @@
+"""`kickgen-bridge --host-link`: kicks for kickgen plugins inside the DAW, over a local socket.
+
+Each plugin instance (told apart by its instance id) reports the host's transport and its
+track's notes in quarter notes (`hostlink_wire`). Its `PluginSession` keeps the notes in
+bar memory, as the MIDI-port bridge does, and plans every bar from the bar the transport
+is in to the next one: a bar's kicks reach the plugin at least a bar before they sound,
+so the plugin reports no latency and places each kick on its exact sample. Planning uses
+the MIDI-port bridge's generator (`KickGenerator`): the same model, style, window of bars
+and, with a context song, the offline render's kicks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kickgen.bridge import hostlink_wire as wire
+from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
+from kickgen.bridge.core import BridgeSettings
+from kickgen.bridge.generator import GenerationRequest, Kick, Style
+from kickgen.bridge.memory import BarMemory, Note
+
+RECEIVE_TIMEOUT_S = 0.1  # how often the server looks up from its socket to see whether to stop
+BAR_END_MARGIN_QN = 1e-3  # a kick's note-off ends this far before its bar's window closes
+
+
+def default_socket_path() -> Path:
+    """Where plugins look for the bridge: $KICKGEN_HOSTLINK_SOCKET, else
+    $XDG_RUNTIME_DIR (or /tmp)/kickgen-hostlink.sock (as `hostlink/core/hl_link.c`)."""
+    if os.environ.get("KICKGEN_HOSTLINK_SOCKET"):
+        return Path(os.environ["KICKGEN_HOSTLINK_SOCKET"])
+    return Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / "kickgen-hostlink.sock"
+
+
+def meter_of(t: wire.Transport) -> Meter:
+    """The host's meter as the bridge counts it (a fractional beats-per-bar is rounded)."""
+    unit = int(t.beat_unit) if int(t.beat_unit) in (1, 2, 4, 8, 16) else 4
+    return Meter(max(1, round(t.beats_per_bar)), unit)
+
+
+@dataclass
+class Plan:
+    """A bar's answer: its window in quarter notes and the MIDI events that fill it."""
+
+    bar: int
+    epoch: int
+    from_qn: float
+    to_qn: float
+    events: list[wire.Event]
+
+
+@dataclass
+class PluginSession:
+    """One plugin instance: its timeline (epoch), meter and tempo, the notes its track
+    played (bar memory) and the bars planned in this epoch."""
+
+    instance: int
+    settings: BridgeSettings
+    style: Style
+    memory: BarMemory = field(default_factory=BarMemory)
+    epoch: int = -1
+    transport: wire.Transport | None = None
+    planned: set[int] = field(default_factory=set)
+
+    def on_transport(self, epoch: int, t: wire.Transport) -> list[GenerationRequest]:
+        """A transport report: the bars to plan now (the one it is in and the next)."""
+        if epoch != self.epoch:  # stop, locate or loop wrap: the plugin flushed its queue
+            self.epoch, self.planned = epoch, set()
+            self.memory.finish_bar()
+        self.transport = t
+        if not t.has_bbt:
+            return []
+        current = self.memory.current_bar
+        if t.playing and (current is None or current < t.bar):
+            self.memory.begin_bar(t.bar)  # a bar with no notes is heard as empty
+        requests = []
+        for bar in (t.bar, t.bar + 1):
+            if bar not in self.planned:
+                self.planned.add(bar)
+                requests.append(self.request(bar, t))
+        return requests
+
+    def on_notes(self, epoch: int, events: list[wire.Event]) -> None:
+        """The track's notes: snare and bass note-ons go into bar memory."""
+        t = self.transport
+        if epoch != self.epoch or t is None or not t.has_bbt:
+            return
+        s = self.settings
+        for event in events:
+            status = event.message[0]
+            if len(event.message) < 3 or status & 0xF0 != 0x90 or event.message[2] == 0:
+                continue
+            channel, note = (status & 0x0F) + 1, event.message[1]
+            if channel == s.drum_channel:
+                if note not in s.snare_notes:
+                    continue
+                role = "snare"
+            elif channel != s.controls.channel and (s.bass_channels is None or channel in s.bass_channels):
+                role = "bass"
+            else:
+                continue
+            bar = int(np.floor(event.qn / t.qn_per_bar + 1e-9))
+            if self.memory.current_bar is not None and bar < self.memory.current_bar:
+                continue  # (the plugin sends notes in order: only a stray one is older)
+            tick = (event.qn - bar * t.qn_per_bar) * TICKS_PER_QUARTER
+            self.memory.hear(bar, Note(tick, role, event.message[2] / 127.0))
+
+    def request(self, bar: int, t: wire.Transport) -> GenerationRequest:
+        """The generation request for `bar`: the notes of its window, at the host's tempo."""
+        s, meter = self.settings, meter_of(t)
+        first = bar - (s.window_bars - 1 - s.bars_after)
+        now_tick = (t.qn - t.bar * t.qn_per_bar) * TICKS_PER_QUARTER
+        notes = tuple(tuple(self.memory.notes(b, up_to_tick=now_tick if b == self.memory.current_bar else None))
+                      for b in range(first, bar + s.bars_after + 1))
+        period_s = 60.0 / t.bpm / meter.ticks_per_beat
+        return GenerationRequest(bar, first, notes, period_s, meter, self.style, self.epoch)
+
+    def plan(self, request: GenerationRequest, kicks: list[Kick]) -> Plan | None:
+        """The bar's kicks as note-on/note-off events in quarter notes; None when the
+        request belongs to an epoch the plugin has left."""
+        t = self.transport
+        if request.serial != self.epoch or t is None:
+            return None
+        s = self.settings
+        bar_qn = t.qn_per_bar
+        start, end = request.bar * bar_qn, (request.bar + 1) * bar_qn
+        from_qn = max(start, t.qn) if request.bar == t.bar else start
+        on, off = 0x90 | (s.channel - 1), 0x80 | (s.channel - 1)
+        ordered = sorted(kicks)
+        events = []
+        for i, (tick, velocity) in enumerate(ordered):
+            qn = start + tick / TICKS_PER_QUARTER
+            if qn < from_qn:
+                continue
+            gap = ordered[i + 1][0] - tick if i + 1 < len(ordered) else np.inf
+            length_qn = min(s.note_length_ticks, max(gap * 0.5, 0.1)) / TICKS_PER_QUARTER
+            events.append(wire.Event(qn, (on, s.note, int(np.clip(round(velocity * 127), 1, 127)))))
+            events.append(wire.Event(min(qn + length_qn, end - BAR_END_MARGIN_QN), (off, s.note, 0)))
+        return Plan(request.bar, self.epoch, from_qn, end, events[: wire.MAX_EVENTS])
+
+
+class HostLinkServer:
+    """Serves any number of plugin instances on one Unix datagram socket. Generation runs
+    in the serving thread: a bar takes a few milliseconds and is asked a bar ahead."""
+
+    def __init__(
+        self, path: Path, new_session: Callable[[int], PluginSession], generate: Callable[[GenerationRequest], list],
+        *, log: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.new_session = new_session
+        self.generate = generate
+        self.sessions: dict[int, PluginSession] = {}
+        self.peers: dict[int, str | bytes] = {}
+        self.log = log.open("a") if log else None
+        self.stats = {"messages": 0, "rejected": 0, "plans": 0, "undelivered": 0}
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        self.sock.bind(str(path))
+        self.sock.settimeout(RECEIVE_TIMEOUT_S)
+
+    def serve(self, stop: threading.Event) -> None:
+        """Answer plugins until `stop` is set."""
+        while not stop.is_set():
+            try:
+                datagram, peer = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            self.handle(datagram, peer)
+
+    def handle(self, datagram: bytes, peer) -> None:
+        try:
+            header, body = wire.decode(datagram)
+        except wire.WireError as exc:
+            self.stats["rejected"] += 1
+            self.write_log({"rejected": str(exc)})
+            return
+        self.stats["messages"] += 1
+        if header.kind == wire.BYE:
+            self.sessions.pop(header.instance, None)
+            self.peers.pop(header.instance, None)
+            return
+        session = self.sessions.get(header.instance)
+        if session is None:
+            session = self.sessions[header.instance] = self.new_session(header.instance)
+        self.peers[header.instance] = peer
+        if header.kind == wire.HELLO:
+            self.write_log({"instance": header.instance, "hello": {"rate": body.sample_rate, "host": body.host}})
+        elif header.kind == wire.NOTES:
+            session.on_notes(header.epoch, body)
+        elif header.kind == wire.TRANSPORT:
+            for request in session.on_transport(header.epoch, body):
+                self.answer(session, request)
+
+    def answer(self, session: PluginSession, request: GenerationRequest) -> None:
+        started = time.perf_counter()
+        plan = session.plan(request, self.generate(request))
+        if plan is None:
+            return
+        datagram = wire.encode_kicks(session.instance, plan.epoch, plan.from_qn, plan.to_qn, plan.events)
+        try:
+            self.sock.sendto(datagram, self.peers[session.instance])
+        except OSError as exc:  # the plugin went away; it says hello again when it is back
+            self.stats["undelivered"] += 1
+            self.write_log({"instance": session.instance, "undelivered": str(exc)})
+            return
+        self.stats["plans"] += 1
+        self.write_log({"instance": session.instance, "epoch": plan.epoch, "bar": plan.bar,
+                        "window_qn": [plan.from_qn, plan.to_qn], "ms": round(1e3 * (time.perf_counter() - started), 2),
+                        "events": [[e.qn, list(e.message)] for e in plan.events]})
+
+    def write_log(self, record: dict) -> None:
+        if self.log:
+            self.log.write(json.dumps(record) + "\n")
+            self.log.flush()
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.path.exists():
+            self.path.unlink()
+        if self.log:
+            self.log.write(json.dumps({"exit": self.stats}) + "\n")
+            self.log.close()

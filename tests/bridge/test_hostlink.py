@@ -1,0 +1,160 @@
+"""`kickgen-bridge --host-link`: the wire format, a plugin session's planning, and the bridge
+process answering plugins over its real socket with the offline render's kicks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kickgen.bridge import hostlink_wire as wire
+from kickgen.bridge.core import BridgeSettings
+from kickgen.bridge.generator import Style
+from kickgen.bridge.hostlink import PluginSession
+from kickgen.engine.producer.render import RenderSettings, render_kicks_for
+from kickgen.engine.producer.targets import midi_target
+from kickgen.engine.runtime.bundle import ModelBundle
+
+SONG = Path(__file__).resolve().parents[2] / "examples" / "demo-song" / "song.mid"
+BPM, BARS = 100, 16  # the example song: 4/4
+SEED = 3
+
+
+def transport(bar: int, *, playing: bool = True, why: int = 1, beat: float = 0.0) -> wire.Transport:
+    qn = bar * 4 + beat
+    return wire.Transport(playing, True, why, int(qn * 60 / BPM * 48000), bar, qn, beat, BPM, 4.0, 4.0)
+
+
+def test_every_message_round_trips_and_a_bad_one_says_why():
+    t = transport(3, beat=1.5)
+    events = [wire.Event(12.5, (0x99, 38, 100)), wire.Event(12.75, (0x89, 38, 0))]
+    assert wire.decode(wire.encode_transport(7, 2, t)) == (wire.Header(wire.TRANSPORT, 7, 2), t)
+    assert wire.decode(wire.encode_notes(7, 2, events)) == (wire.Header(wire.NOTES, 7, 2), events)
+    assert wire.decode(wire.encode_hello(7, 0, wire.Hello(48000.0, "jalv", "0.1.0")))[1] == wire.Hello(
+        48000.0, "jalv", "0.1.0")
+    kicks = wire.encode_kicks(7, 2, 12.0, 16.0, events)
+    assert wire.decode(kicks)[1] == events and wire.window_of(kicks) == (12.0, 16.0)
+    assert wire.decode(wire.encode_bye(7, 2)) == (wire.Header(wire.BYE, 7, 2), None)
+    for bad, why in ((b"KGHL", "shorter than a header"), (b"XXXX" + bytes(12), "not a version-1"),
+                     (wire.encode_notes(7, 2, events)[:-5], "2 events announced"),
+                     (wire.encode_transport(7, 2, t)[:30], "cut short")):
+        with pytest.raises(wire.WireError, match=why):
+            wire.decode(bad)
+
+
+def fixed_kicks(request):
+    """Kicks on beats 1 and 3 (ticks 0 and 48) and one at the bar's last 32nd."""
+    return [(0.0, 1.0), (48.0, 0.5), (93.0, 0.8)]
+
+
+def test_a_session_plans_its_bar_and_the_next_once_per_timeline():
+    session = PluginSession(1, BridgeSettings(), Style(np.zeros(16, np.float32)))
+    requests = session.on_transport(0, transport(0, why=4))
+    assert [r.bar for r in requests] == [0, 1]
+    assert [r.bar for r in session.on_transport(0, transport(1))] == [2]  # bar 1 was planned a bar ago
+    assert session.on_transport(0, transport(1, why=0, beat=2.0)) == []
+    assert [r.bar for r in session.on_transport(1, transport(5, why=2))] == [5, 6]  # a locate: a new epoch
+    plan = session.plan(requests[0], fixed_kicks(requests[0]))
+    assert plan is None  # asked in an epoch the plugin has left
+    request = session.on_transport(1, transport(9, why=2))[0]
+    plan = session.plan(request, fixed_kicks(request))
+    assert (plan.epoch, plan.from_qn, plan.to_qn) == (1, 36.0, 40.0)
+    ons = [e.qn for e in plan.events if e.message[0] == 0x99]
+    offs = [e.qn for e in plan.events if e.message[0] == 0x89]
+    assert ons == [36.0, 38.0, 36.0 + 93 / 24]
+    assert all(on < off < 40.0 for on, off in zip(ons, offs))  # every note-off inside the bar's window
+    assert [e.message[2] for e in plan.events if e.message[0] == 0x99] == [127, 64, 102]
+
+
+def test_a_session_hears_snare_and_bass_by_bar_and_plans_from_what_it_heard():
+    session = PluginSession(1, BridgeSettings(), Style(np.zeros(16, np.float32)))
+    session.on_transport(0, transport(0, why=4))
+    session.on_notes(0, [wire.Event(0.5, (0x99, 38, 100)), wire.Event(0.5, (0x99, 42, 100)),
+                         wire.Event(1.0, (0x90, 45, 90)), wire.Event(1.25, (0x80, 45, 0)),
+                         wire.Event(4.5, (0x99, 38, 100))])
+    session.on_notes(7, [wire.Event(2.0, (0x99, 38, 100))])  # a stale epoch: dropped
+    session.on_transport(0, transport(1))
+    request = session.on_transport(0, transport(2))[0]
+    heard = dict(zip(range(request.first_bar, request.bar + 3), request.notes))
+    assert [(n.tick, n.role) for n in heard[0]] == [(12.0, "snare"), (24.0, "bass")]  # no hi-hat, no note-off
+    assert [(n.tick, n.role) for n in heard[1]] == [(12.0, "snare")]
+
+
+def render_times(code: np.ndarray) -> np.ndarray:
+    _, offline = render_kicks_for(ModelBundle.default(), midi_target(SONG), code, RenderSettings())
+    return np.sort(offline.times_s)
+
+
+class Plugin:
+    """A plugin instance as the C host link talks: an autobound datagram socket."""
+
+    def __init__(self, path: Path, instance: int) -> None:
+        self.instance, self.path = instance, str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("")  # Linux autobind: an abstract address the bridge answers to
+        self.sock.settimeout(10)
+
+    def send(self, datagram: bytes) -> None:
+        self.sock.sendto(datagram, self.path)
+
+    def answers(self, n: int) -> list[bytes]:
+        return [self.sock.recv(65536) for _ in range(n)]
+
+
+def start_bridge(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
+    path = tmp_path / "hostlink.sock"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from kickgen.bridge.cli import main; sys.exit(main())",
+         "--host-link", "--socket", str(path), "--seed", str(SEED), "--log", str(tmp_path / "plan.jsonl"), *extra],
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the bridge did not open its socket"
+        time.sleep(0.05)
+    return process, path
+
+
+def test_the_bridge_answers_two_plugins_over_its_socket_with_the_offline_render(tmp_path):
+    """Two instances play the example song (with it as the context song), one a bar
+    behind the other; each gets every bar a bar ahead, under its own instance id, and
+    the kicks are the offline render's to the microsecond."""
+    process, path = start_bridge(tmp_path, "--context", str(SONG))
+    try:
+        plugins = [Plugin(path, 0x1234), Plugin(path, 0xBEEF)]
+        kicks: dict[int, dict[int, list[float]]] = {p.instance: {} for p in plugins}
+        for p in plugins:
+            p.send(wire.encode_hello(p.instance, 0, wire.Hello(48000.0, "test", "0.1.0")))
+        for step in range(BARS + 1):
+            for lag, p in enumerate(plugins):
+                bar = step - lag
+                if bar < 0 or bar >= BARS:
+                    continue
+                p.send(wire.encode_transport(p.instance, 0, transport(bar, why=4 if bar == 0 else 1)))
+                for answer in p.answers(2 if bar == 0 else 1):
+                    header, events = wire.decode(answer)
+                    assert (header.kind, header.instance, header.epoch) == (wire.KICKS, p.instance, 0)
+                    start, _ = wire.window_of(answer)
+                    assert start >= (bar * 4 if bar == 0 else (bar + 1) * 4)  # a bar ahead once playing
+                    kicks[p.instance][int(start // 4)] = [e.qn for e in events if e.message[0] == 0x99]
+        for p in plugins:
+            p.send(wire.encode_bye(p.instance, 0))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    want = render_times(np.random.default_rng(SEED).standard_normal(16).astype(np.float32))
+    for by_bar in kicks.values():
+        assert sorted(by_bar) == list(range(BARS + 1))  # bar 16, past the song, decoded from what it heard
+        got = np.sort([qn * 60 / BPM for bar, bar_kicks in by_bar.items() if bar < BARS for qn in bar_kicks])
+        want_here = want[want < BARS * 4 * 60 / BPM]
+        assert len(want_here) > 10 and got.shape == want_here.shape
+        assert np.abs(got - want_here).max() < 1e-6
+    log = [json.loads(line) for line in (tmp_path / "plan.jsonl").read_text().splitlines()]
+    assert log[-1]["exit"]["rejected"] == 0 and log[-1]["exit"]["plans"] == 2 * (BARS + 1)
+    assert process.returncode == 0
