@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kickgen-installed
 
-.PHONY: demo audio train-demo test bench lint clean system-deps corpus model ship finetune report study
+.PHONY: demo audio train-demo test bench lint clean system-deps corpus model ship finetune report study hostlink
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ demo: $(PRODUCER_STAMP)
 		--plot $(DEMO_OUT)/kick.png --force
 	@echo "demo: open $(DEMO_OUT)/mix.wav to hear it, $(DEMO_OUT)/kick.png to see it; $(DEMO_OUT)/kick.mid goes into a DAW"
 
+# The host link's LV2 plugin (README "The host link"): hostlink/build/kickgen-hostlink.lv2.
+hostlink: system-deps
+	$(MAKE) -C hostlink
+
 # Trains the tiny model for ~45 s on generated songs and shows what it learned.
 train-demo: $(STAMP)
 	$(PY) -m kickgen.engine.model.demo
@@ -82,8 +86,10 @@ FINETUNE_EPOCHS ?= 32
 FINETUNE_LR ?= 3e-4
 TRAIN_FLAGS ?=  # more `kickgen train` options for `make model` and `make finetune`, e.g. --displace-kick 0.3
 # Debian tools: mma and FluidSynth build the corpus (and its tests); JACK runs the bridge's
-# end-to-end tests (ardour: the DAW of tests/bridge/test_ardour_e2e.py).
-APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock ardour
+# end-to-end tests (ardour: the DAW of tests/bridge/test_ardour_e2e.py); gcc and the LV2 and
+# JACK headers build the host link's plugin, which jalv loads in tests/hostlink.
+APT_PACKAGES := mma fluidsynth fluid-soundfont-gm jackd2 jack-midi-clock ardour \
+	gcc pkg-config lv2-dev libjack-jackd2-dev jalv lilv-utils sordi
 # the corpus's further material: a second soundfont, real drum kits, human-written songs
 CORPUS_PACKAGES := timgm6mb-soundfont hydrogen-drumkits freedoom
 
@@ -184,3 +190,4 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(PRODUCER_VENV) build *.egg-info
+	$(MAKE) -C hostlink clean

@@ -1,0 +1,35 @@
+/* kickgen host-link wire protocol, version 1: one message per Unix datagram, little-endian.
+ *
+ * header (16 bytes): "KGHL", u16 version (1), u16 type, u32 instance id, u32 epoch
+ *
+ * plugin -> bridge
+ *   1 HELLO      f64 sample rate, u32 flags (0), char host[32], char plugin[16]   (NUL padded)
+ *                sent on (re)connect and every second as a keep-alive
+ *   2 TRANSPORT  u8 playing, u8 has_bbt, u8 why (0 change, 1 bar line, 2 locate/loop, 3 stop,
+ *                4 connect), u8 0, i64 frame, i64 bar (0-based), f64 qn, f64 bar_beat, f64 bpm,
+ *                f64 beats_per_bar, f64 beat_unit
+ *   3 NOTES      u16 count, u16 0, then count x EVENT     (the notes the track played)
+ *   5 BYE        (nothing)
+ * bridge -> plugin
+ *   4 KICKS      f64 from_qn, f64 to_qn, u16 count, u16 0, then count x EVENT: replaces every
+ *                queued event in [from_qn, to_qn); ignored unless its epoch is the plugin's
+ *
+ * EVENT (16 bytes): f64 qn (quarter notes from the song start), u8 size (1..3), u8 bytes[3],
+ *                   u32 0
+ * The epoch grows on every flush (stop, locate, loop wrap); the bridge answers with the
+ * epoch of the transport message it is answering.
+ */
+#ifndef HL_PROTO_H
+#define HL_PROTO_H
+
+#define HL_PROTO_VERSION 1
+#define HL_MSG_HELLO 1
+#define HL_MSG_TRANSPORT 2
+#define HL_MSG_NOTES 3
+#define HL_MSG_KICKS 4
+#define HL_MSG_BYE 5
+#define HL_HEADER_BYTES 16
+#define HL_EVENT_BYTES 16
+#define HL_DATAGRAM_MAX 4096
+
+#endif

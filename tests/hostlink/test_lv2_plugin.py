@@ -1,0 +1,160 @@
+"""The host link's LV2 plugin, built by `make -C hostlink`, loaded by jalv under a JACK dummy
+server whose transport an exact timebase master of ours drives (hostlink/tools/hl_transport.c,
+which also records what the plugin plays, in transport frames), talking to the real
+`kickgen-bridge --host-link` with the example song as its context: every kick is played
+on the very sample the bridge's plan gives it, through play, stop, locate while stopped
+and locate while rolling, and no note is left sounding."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bridge"))
+from jack_session import JackGraph, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTLINK = ROOT / "hostlink"
+BUILD = HOSTLINK / "build"
+SONG = ROOT / "examples" / "demo-song" / "song.mid"
+RATE, BPM = 44100, 100.0  # the example song's tempo
+PLUGIN_URI = "urn:kickgen:hostlink"
+
+
+def missing_tools() -> list[str]:
+    """Debian packages the test needs that are not installed (the top-level Makefile installs them)."""
+    needs = {"jalv": "jalv", "jackd": "jackd2", "gcc": "gcc", "pkg-config": "pkg-config"}
+    missing = [package for tool, package in needs.items() if shutil.which(tool) is None]
+    if shutil.which("pkg-config") and subprocess.run(["pkg-config", "--exists", "lv2"]).returncode != 0:
+        missing.append("lv2-dev")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    if missing := missing_tools():
+        pytest.skip(f"needs the Debian packages {', '.join(missing)} (make test installs them)")
+    result = subprocess.run(["make", "-C", str(HOSTLINK)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning" not in result.stderr, result.stderr  # -Wall -Wextra clean
+    return BUILD
+
+
+def test_the_core_keeps_its_queue_and_timing_without_a_host(built):
+    result = subprocess.run([str(built / "tools" / "test_core")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "test_core: ok" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_bundle_is_valid_lv2(built):
+    result = subprocess.run(["lv2info", PLUGIN_URI], capture_output=True, text=True,
+                            env={**os.environ, "LV2_PATH": str(built)})
+    assert result.returncode == 0 and "kickgen host link" in result.stdout, result.stderr
+    if shutil.which("sord_validate"):
+        schemas = sorted(Path("/usr/lib/lv2").glob("*.lv2/*.ttl"))
+        ttl = sorted((built / "kickgen-hostlink.lv2").glob("*.ttl"))
+        check = subprocess.run(["sord_validate", *map(str, schemas), *map(str, ttl)], capture_output=True, text=True)
+        assert check.returncode == 0 and "error" not in check.stderr.lower(), check.stderr
+
+
+class PluginStudio(JackGraph):
+    """jackd (synchronous, dummy driver), the bridge in host-link mode, the timebase
+    master and recorder, and jalv with the plugin, wired: plugin out -> recorder."""
+
+    def __init__(self, workdir: Path, build: Path) -> None:
+        super().__init__(workdir)
+        self.build = build
+        self.socket = workdir / "hostlink.sock"
+        self.plan = workdir / "plan.jsonl"
+        self.heard = workdir / "heard.txt"
+        self.env.update(LV2_PATH=str(build), KICKGEN_HOSTLINK_SOCKET=str(self.socket))
+        self.jalv: subprocess.Popen | None = None
+
+    def __enter__(self):
+        try:
+            server = self._start(["jackd", "-n", self.env["JACK_DEFAULT_SERVER"], "-S", "--no-realtime", "-d",
+                                  "dummy", "-r", str(RATE), "-p", "128"], stdout=subprocess.DEVNULL,
+                                 stderr=(self.workdir / "jackd.log").open("w"))
+            if not wait_for(lambda: bool(self.ports()) or server.poll() is not None) or server.poll() is not None:
+                raise RuntimeError("jackd did not start")
+            bridge_err = self.workdir / "bridge.err"
+            self._start([sys.executable, "-m", "kickgen.bridge.cli", "--host-link", "--context", str(SONG),
+                         "--seed", "3", "--log", str(self.plan)], stderr=bridge_err.open("w"))
+            if not wait_for(lambda: bridge_err.exists() and "host link on" in bridge_err.read_text(), timeout_s=60):
+                raise RuntimeError(f"the bridge did not start: {bridge_err.read_text()}")
+            self._start([str(self.build / "tools" / "hl_transport"), "master", f"{BPM:g}", "4", "4"],
+                        stdout=self.heard.open("w"), stderr=(self.workdir / "master.log").open("w"))
+            self.jalv = self._start(["jalv", "-n", "hostlink", PLUGIN_URI], stdin=subprocess.PIPE,
+                                    stdout=(self.workdir / "jalv.log").open("w"), stderr=subprocess.STDOUT)
+            if not wait_for(lambda: self.port("hostlink:midi_out") and self.port("hl_transport:in"), timeout_s=30):
+                raise RuntimeError(f"ports missing: {self.ports()}")
+            subprocess.run(["jack_connect", "hostlink:midi_out", "hl_transport:in"], env=self.env, check=True)
+            if not wait_for(lambda: self.plan.exists() and '"hello"' in self.plan.read_text(), timeout_s=30):
+                raise RuntimeError("the plugin never said hello to the bridge")
+            return self
+        except BaseException:
+            self.stop_all()
+            raise
+
+    def transport(self, *command: str) -> None:
+        subprocess.run([str(self.build / "tools" / "hl_transport"), *command], env=self.env, check=True, timeout=10)
+
+    def stop_all(self) -> None:
+        if self.jalv is not None and self.jalv.poll() is None:  # first, so that its link says bye
+            self.jalv.terminate()
+            try:
+                self.jalv.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.jalv.kill()
+        super().stop_all()
+
+
+def planned_note_ons(plan: Path) -> dict[int, set[int]]:
+    """frame -> velocities of every note-on the bridge planned, under the exact master
+    (frame = the nearest one to the quarter note's time, as the plugin rounds)."""
+    frames_per_qn = 60.0 / BPM * RATE
+    planned: dict[int, set[int]] = {}
+    for line in plan.read_text().splitlines():
+        record = json.loads(line)
+        for qn, message in record.get("events", []):
+            if message[0] & 0xF0 == 0x90 and message[2] > 0:
+                planned.setdefault(math.floor(qn * frames_per_qn + 0.5), set()).add(message[2])
+    return planned
+
+
+def test_the_plugin_plays_every_kick_on_the_sample_the_bridge_planned(built, tmp_path):
+    with PluginStudio(tmp_path, built) as studio:
+        for command, seconds in ((("start",), 6.0), (("stop",), 1.0), (("locate", "300000"), 1.0),
+                                 (("start",), 4.0), (("locate", "900000"), 4.0), (("stop",), 1.5)):
+            studio.transport(*command)
+            time.sleep(seconds)
+    heard, sounding, hanging, stopped_events = [], False, 0, 0
+    for line in studio.heard.read_text().splitlines():
+        parts = line.split()
+        rolling = parts[0] != "stopped"
+        frame, status, velocity = int(parts[0 if rolling else 1]), int(parts[-3], 16), int(parts[-1], 16)
+        if status & 0xF0 == 0x90 and velocity > 0:
+            assert rolling, f"a note-on while stopped: {line}"
+            hanging += sounding
+            sounding = True
+            heard.append((frame, velocity))
+        elif status & 0xF0 == 0x80:
+            sounding = False
+        elif not rolling:
+            stopped_events += 1
+    planned = planned_note_ons(studio.plan)
+    off_plan = [(f, v) for f, v in heard if v not in planned.get(f, ())]
+    assert len(heard) >= 10, f"only {len(heard)} kicks heard"
+    assert off_plan == [], f"{len(off_plan)} of {len(heard)} kicks off the planned samples: {off_plan[:5]}"
+    assert hanging == 0 and not sounding and stopped_events == 0
+    log = [json.loads(line) for line in studio.plan.read_text().splitlines()]
+    assert log[-1]["exit"]["rejected"] == 0
+    epochs = {record["epoch"] for record in log if "epoch" in record}
+    assert len(epochs) >= 3  # stop, locate and locate flushed the plugin's queue
