@@ -27,53 +27,60 @@ class Clusters:
 
 def squared_distances(frames: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(T, K), (k, K) -> (T, k) squared Euclidean distances, never below zero."""
-    d = (frames * frames).sum(1)[:, None] - 2 * frames @ centres.T + (centres * centres).sum(1)[None, :]
-    return np.maximum(d, 0.0)
+    return np.maximum((frames * frames).sum(1)[:, None] + centre_terms(frames, centres), 0.0)
 
 
-def kmeans_plus_plus(frames: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def centre_terms(frames: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(T, k): ||c||² - 2 f·c, the squared distances less each frame's own ||f||², which
+    is the same for every centre: enough to find the nearest one."""
+    return (centres * centres).sum(1)[None, :] - 2 * frames @ centres.T
+
+
+def kmeans_plus_plus(frames: np.ndarray, norms: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k seeds drawn by k-means++ (each frame in proportion to its squared distance to
-    the nearest seed so far, greedily best of 2 + log k tries, as scikit-learn does); (k, K)."""
+    the nearest seed so far, greedily best of 2 + log k tries, as scikit-learn does) from
+    (T, K) frames and their squared norms (T,); (k, K)."""
     tries = 2 + int(np.log(k))
     centres = [frames[rng.integers(len(frames))]]
-    nearest = squared_distances(frames, centres[0][None])[:, 0]
+    nearest = np.maximum(norms + centre_terms(frames, centres[0][None])[:, 0], 0.0)
     for _ in range(1, k):
         total = nearest.sum()
         if total <= 0:  # fewer distinct frames than seeds: repeat one
             centres.append(centres[-1])
             continue
         picks = np.searchsorted(np.cumsum(nearest), rng.random(tries) * total).clip(max=len(frames) - 1)
-        options = np.minimum(nearest[None, :], squared_distances(frames, frames[picks]).T)  # (tries, T)
-        best = int(options.sum(1).argmin())
+        candidates = np.maximum(norms[:, None] + centre_terms(frames, frames[picks]), 0.0)  # (T, tries)
+        options = np.minimum(nearest[:, None], candidates)
+        best = int(options.sum(0).argmin())
         centres.append(frames[picks[best]])
-        nearest = options[best]
+        nearest = options[:, best]
     return np.array(centres)
 
 
-def lloyd(frames: np.ndarray, centres: np.ndarray) -> Clusters:
+def lloyd(frames: np.ndarray, norms: np.ndarray, centres: np.ndarray) -> Clusters:
     """Lloyd's iterations from `centres` until they settle; an emptied cluster keeps its centre."""
     k = len(centres)
     tolerance = TOLERANCE * frames.var(axis=0).mean()
     for _ in range(MAX_ITERATIONS):
-        # the nearest centre: ||f||² is the same for every centre, so it is left out
-        labels = ((centres * centres).sum(1)[None, :] - 2 * frames @ centres.T).argmin(1)
+        labels = centre_terms(frames, centres).argmin(1)
         members = (labels[None, :] == np.arange(k)[:, None]).astype(frames.dtype)  # (k, T)
         counts = members.sum(1)
-        sums = members @ frames
-        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
+        moved = np.where(counts[:, None] > 0, (members @ frames) / np.maximum(counts, 1)[:, None], centres)
         shift = ((moved - centres) ** 2).sum()
         centres = moved
         if shift <= tolerance:
             break
-    distances = squared_distances(frames, centres)
-    labels = distances.argmin(1)
-    return Clusters(centres, labels, float(distances[np.arange(len(frames)), labels].sum()))
+    terms = centre_terms(frames, centres)
+    labels = terms.argmin(1)
+    nearest = np.maximum(norms + terms[np.arange(len(frames)), labels], 0.0)
+    return Clusters(centres, labels, float(nearest.sum()))
 
 
 def kmeans(frames: np.ndarray, k: int, *, n_init: int = 4, seed: int = 0) -> Clusters:
     """The lowest-inertia of `n_init` k-means runs over (T, K) frames, seeded by `seed`."""
     rng = np.random.default_rng(seed)
-    runs = [lloyd(frames, kmeans_plus_plus(frames, k, rng)) for _ in range(n_init)]
+    norms = (frames * frames).sum(1)
+    runs = [lloyd(frames, norms, kmeans_plus_plus(frames, norms, k, rng)) for _ in range(n_init)]
     return min(runs, key=lambda run: run.inertia)
 
 
