@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> None:
         ticks_per_song_position=TICKS_PER_SIXTEENTH if args.song_position == "sixteenths" else 1,
     )
     if args.host_link:
-        serve_host_link(args, settings, slots[0][0], Style(slots[0][1], args.threshold, args.quantize),
+        serve_host_link(args, settings, slots, Style(slots[0][1], args.threshold, args.quantize),
                         KickGenerator(bundle, context), context.notes if context else None)
         return
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
@@ -173,21 +173,22 @@ def run(args: argparse.Namespace) -> None:
         raise BridgeError(f"{runner.failure}; every note was silenced")
 
 
-def serve_host_link(args: argparse.Namespace, settings, name: str, style, generate, context_notes) -> None:
+def serve_host_link(args: argparse.Namespace, settings, slots, style, generate, context_notes) -> None:
     """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM."""
     from kickgen.bridge.hostlink import HostLinkServer, PluginSession, default_socket_path
     from kickgen.bridge.memory import BarMemory
 
     path = args.socket or default_socket_path()
     try:
-        server = HostLinkServer(path, lambda instance: PluginSession(instance, settings, style, BarMemory(context_notes)),
-                                generate, log=args.log)
+        server = HostLinkServer(
+            path, lambda instance: PluginSession(instance, settings, slots, style, BarMemory(context_notes)),
+            generate, log=args.log)
     except OSError as exc:
         raise InputFileError(path, f"cannot listen there ({exc.strerror or exc})") from None
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    print(f"kickgen-bridge: host link on {path} (style {name!r}); Ctrl-C to stop", file=sys.stderr)
+    print(f"kickgen-bridge: host link on {path} (style {slots[0][0]!r}); Ctrl-C to stop", file=sys.stderr)
     try:
         server.serve(done)
     finally:

@@ -60,15 +60,35 @@ class Plan:
 @dataclass
 class PluginSession:
     """One plugin instance: its timeline (epoch), meter and tempo, the notes its track
-    played (bar memory) and the bars planned in this epoch."""
+    played (bar memory), its style (`slots[0]` until the plugin asks for another) and the
+    bars planned in this epoch."""
 
     instance: int
     settings: BridgeSettings
+    slots: list[tuple[str, np.ndarray]]
     style: Style
     memory: BarMemory = field(default_factory=BarMemory)
     epoch: int = -1
     transport: wire.Transport | None = None
     planned: set[int] = field(default_factory=set)
+
+    def on_style(self, asked: wire.StyleSettings) -> list[GenerationRequest]:
+        """The track's style settings: a new style applies from the next bar not yet
+        started (the bar playing keeps its kicks); returns the bars to plan again."""
+        if asked.seed > 0:
+            code = np.random.default_rng(asked.seed).standard_normal(len(self.slots[0][1])).astype(np.float32)
+        else:
+            code = self.slots[asked.slot if 0 <= asked.slot < len(self.slots) else 0][1]
+        style = Style(code, float(np.clip(asked.threshold, 0.0, 1.0)), self.style.grid)
+        if style.key() == self.style.key():
+            return []
+        self.style = style
+        t = self.transport
+        if t is None or not t.has_bbt:
+            return []
+        keep = t.bar if t.playing else t.bar - 1
+        self.planned = {bar for bar in self.planned if bar <= keep}
+        return self.on_transport(self.epoch, t)
 
     def on_transport(self, epoch: int, t: wire.Transport) -> list[GenerationRequest]:
         """A transport report: the bars to plan now (the one it is in and the next)."""
@@ -197,6 +217,9 @@ class HostLinkServer:
             self.write_log({"instance": header.instance, "hello": {"rate": body.sample_rate, "host": body.host}})
         elif header.kind == wire.NOTES:
             session.on_notes(header.epoch, body)
+        elif header.kind == wire.STYLE:
+            for request in session.on_style(body):
+                self.answer(session, request)
         elif header.kind == wire.TRANSPORT:
             for request in session.on_transport(header.epoch, body):
                 self.answer(session, request)

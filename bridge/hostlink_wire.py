@@ -7,7 +7,7 @@ message it answers, and the plugin drops answers for an epoch it has left.
 
 plugin -> bridge: HELLO (sample rate, host and plugin names), TRANSPORT (play state, frame,
 bar, quarter note, beat in bar, tempo, meter, why it was sent), NOTES (the track's MIDI
-stamped in quarter notes from the song's start), BYE.
+stamped in quarter notes from the song's start), STYLE (the track's style settings), BYE.
 bridge -> plugin: KICKS (a window [from_qn, to_qn) and the events that replace whatever the
 plugin had queued there).
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 VERSION = 1
 MAGIC = b"KGHL"
-HELLO, TRANSPORT, NOTES, KICKS, BYE = 1, 2, 3, 4, 5
+HELLO, TRANSPORT, NOTES, KICKS, BYE, STYLE = 1, 2, 3, 4, 5, 6
 WHY_NAMES = {0: "change", 1: "bar", 2: "locate", 3: "stop", 4: "connect"}
 MAX_EVENTS = 128  # events in one KICKS answer (HL_WINDOW_MAX)
 
@@ -29,6 +29,7 @@ _TRANSPORT = struct.Struct("<BBBxqqddddd")
 _EVENT = struct.Struct("<dB3s4x")
 _COUNT = struct.Struct("<Hxx")
 _WINDOW = struct.Struct("<ddHxx")
+_STYLE = struct.Struct("<iid")
 
 
 class WireError(ValueError):
@@ -72,6 +73,16 @@ class Transport:
 
 
 @dataclass(frozen=True)
+class StyleSettings:
+    """The style a plugin's settings ask for: the bridge's preset `slot`, or a random
+    style drawn with `seed` when it is above 0; the peak threshold (0..1)."""
+
+    slot: int
+    seed: int
+    threshold: float
+
+
+@dataclass(frozen=True)
 class Event:
     """A MIDI message (1-3 bytes) at `qn` quarter notes from the song's start."""
 
@@ -99,9 +110,9 @@ def _events(body: bytes, offset: int, count: int) -> list[Event]:
     return events
 
 
-def decode(datagram: bytes) -> tuple[Header, Hello | Transport | list[Event] | None]:
-    """A datagram's header and body (Hello, Transport, the events of NOTES or KICKS, or
-    None for BYE); raises WireError for anything else."""
+def decode(datagram: bytes) -> tuple[Header, Hello | Transport | StyleSettings | list[Event] | None]:
+    """A datagram's header and body (Hello, Transport, StyleSettings, the events of NOTES
+    or KICKS, or None for BYE); raises WireError for anything else."""
     if len(datagram) < _HEADER.size:
         raise WireError(f"{len(datagram)} bytes, shorter than a header")
     magic, version, kind, instance, epoch = _HEADER.unpack_from(datagram)
@@ -121,6 +132,8 @@ def decode(datagram: bytes) -> tuple[Header, Hello | Transport | list[Event] | N
         if kind == KICKS:
             _from_qn, _to_qn, count = _WINDOW.unpack_from(body)
             return header, _events(body, _WINDOW.size, count)
+        if kind == STYLE:
+            return header, StyleSettings(*_STYLE.unpack_from(body))
         if kind == BYE:
             return header, None
     except struct.error as exc:
@@ -154,6 +167,10 @@ def encode_transport(instance: int, epoch: int, t: Transport) -> bytes:
 
 def encode_notes(instance: int, epoch: int, events: list[Event]) -> bytes:
     return _header(NOTES, instance, epoch) + _COUNT.pack(len(events)) + b"".join(_event(e) for e in events)
+
+
+def encode_style(instance: int, epoch: int, style: StyleSettings) -> bytes:
+    return _header(STYLE, instance, epoch) + _STYLE.pack(style.slot, style.seed, style.threshold)
 
 
 def encode_bye(instance: int, epoch: int) -> bytes:

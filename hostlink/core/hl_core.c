@@ -145,6 +145,19 @@ void hl_core_midi_in(hl_core *c, const uint8_t *msg, uint32_t size)
 		atomic_fetch_add_explicit(&c->dropped, 1, memory_order_relaxed);
 }
 
+void hl_core_style(hl_core *c, int32_t slot, int32_t seed, double threshold)
+{
+	if (c->style_known && c->style.slot == slot && c->style.seed == seed && c->style.threshold == threshold)
+		return;
+	hl_rec_style r = {.type = HL_REC_STYLE, .slot = slot, .seed = seed, .threshold = threshold};
+	if (!hl_ring_write(&c->to_link, &r, sizeof r)) {
+		atomic_fetch_add_explicit(&c->dropped, 1, memory_order_relaxed);
+		return; /* tried again next block */
+	}
+	c->style = r;
+	c->style_known = true;
+}
+
 static void insert(hl_core *c, const hl_event *e)
 {
 	if (c->nqueue == HL_QUEUE_MAX) {

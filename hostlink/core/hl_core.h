@@ -22,7 +22,7 @@
 #define HL_WINDOW_MAX 128 /* events in one answer from the bridge */
 
 /* ---- records on the rings (in-process layout, not the wire format) ---- */
-enum { HL_REC_TRANSPORT = 1, HL_REC_NOTE = 2, HL_REC_KICKS = 3 };
+enum { HL_REC_TRANSPORT = 1, HL_REC_NOTE = 2, HL_REC_KICKS = 3, HL_REC_STYLE = 4 };
 enum { HL_WHY_CHANGE = 0, HL_WHY_BAR = 1, HL_WHY_LOCATE = 2, HL_WHY_STOP = 3, HL_WHY_CONNECT = 4 };
 
 typedef struct {
@@ -44,6 +44,12 @@ typedef struct {
 	uint32_t epoch;
 	hl_event ev;
 } hl_rec_note;
+
+typedef struct {
+	uint8_t type, pad[3];
+	int32_t slot, seed; /* the bridge's preset slot; seed > 0: a random style drawn with it */
+	double threshold;   /* peak threshold, 0..1 */
+} hl_rec_style;
 
 typedef struct {
 	uint8_t type, pad[3];
@@ -80,6 +86,9 @@ typedef struct {
 	uint32_t nqueue;
 	uint8_t sounding[16][16];      /* note-on sent, note-off not yet: bit per channel/note */
 
+	hl_rec_style style;            /* as last reported */
+	bool style_known;
+
 	hl_ring to_link, from_link;
 	hl_rec_kicks scratch;          /* one answer, as read from the ring */
 
@@ -95,6 +104,8 @@ void hl_core_free(hl_core *c);
 void hl_core_begin(hl_core *c);
 void hl_core_position(hl_core *c, const hl_position *p, uint32_t offset, hl_emit_fn emit, void *ctx);
 void hl_core_midi_in(hl_core *c, const uint8_t *msg, uint32_t size);
+/* the style the track's settings ask for (each block; reported to the bridge on a change) */
+void hl_core_style(hl_core *c, int32_t slot, int32_t seed, double threshold);
 /* plays what is due in [from, to) of the block and advances the transport by to-from. */
 void hl_core_render(hl_core *c, uint32_t from, uint32_t to, hl_emit_fn emit, void *ctx);
 

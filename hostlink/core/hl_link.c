@@ -31,6 +31,8 @@ struct hl_link {
 	double next_try, last_hello;
 	hl_rec_transport last_transport;
 	bool have_transport;
+	hl_rec_style last_style;
+	bool have_style;
 	uint8_t out[HL_DATAGRAM_MAX], in[HL_DATAGRAM_MAX];
 	size_t n_out;
 	uint32_t notes, notes_epoch;
@@ -124,6 +126,16 @@ static void send_transport(hl_link *l, const hl_rec_transport *t, uint8_t why)
 	send_datagram(l, p, o + 60);
 }
 
+static void send_style(hl_link *l, const hl_rec_style *s)
+{
+	uint8_t p[HL_HEADER_BYTES + 16];
+	size_t o = header(l, p, HL_MSG_STYLE, l->core->epoch);
+	put_u32(p + o, (uint32_t)s->slot);
+	put_u32(p + o + 4, (uint32_t)s->seed);
+	put_f64(p + o + 8, s->threshold);
+	send_datagram(l, p, sizeof p);
+}
+
 static void try_connect(hl_link *l)
 {
 	struct sockaddr_un server = {.sun_family = AF_UNIX};
@@ -140,6 +152,8 @@ static void try_connect(hl_link *l)
 	l->fd = fd;
 	atomic_store(&l->connected, true);
 	send_hello(l);
+	if (l->have_style) /* before the transport, so that the first plans have the track's style */
+		send_style(l, &l->last_style);
 	if (l->have_transport)
 		send_transport(l, &l->last_transport, HL_WHY_CONNECT);
 	return;
@@ -166,6 +180,7 @@ static void from_core(hl_link *l)
 		uint8_t type;
 		hl_rec_transport t;
 		hl_rec_note n;
+		hl_rec_style s;
 	} rec;
 	int32_t len;
 	while ((len = hl_ring_read(&l->core->to_link, &rec, sizeof rec)) != 0) {
@@ -176,6 +191,11 @@ static void from_core(hl_link *l)
 			l->last_transport = rec.t;
 			l->have_transport = true;
 			send_transport(l, &rec.t, rec.t.why);
+		} else if (rec.type == HL_REC_STYLE) {
+			flush_notes(l);
+			l->last_style = rec.s;
+			l->have_style = true;
+			send_style(l, &rec.s);
 		} else if (rec.type == HL_REC_NOTE) {
 			if (l->notes && (l->notes == NOTES_PER_DATAGRAM || rec.n.epoch != l->notes_epoch))
 				flush_notes(l);

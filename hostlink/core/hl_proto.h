@@ -10,6 +10,9 @@
  *                f64 beats_per_bar, f64 beat_unit
  *   3 NOTES      u16 count, u16 0, then count x EVENT     (the notes the track played)
  *   5 BYE        (nothing)
+ *   6 STYLE      i32 slot, i32 seed, f64 threshold: the style the track asks for (the
+ *                bridge's preset slot, or a random style drawn with seed when seed > 0,
+ *                and the peak threshold); sent on (re)connect and on every change
  * bridge -> plugin
  *   4 KICKS      f64 from_qn, f64 to_qn, u16 count, u16 0, then count x EVENT: replaces every
  *                queued event in [from_qn, to_qn); ignored unless its epoch is the plugin's
@@ -28,6 +31,7 @@
 #define HL_MSG_NOTES 3
 #define HL_MSG_KICKS 4
 #define HL_MSG_BYE 5
+#define HL_MSG_STYLE 6
 #define HL_HEADER_BYTES 16
 #define HL_EVENT_BYTES 16
 #define HL_DATAGRAM_MAX 4096

@@ -18,7 +18,7 @@
 
 #define HOSTLINK_URI "urn:kickgen:hostlink"
 
-enum { PORT_IN = 0, PORT_OUT = 1, PORT_CONNECTED = 2, PORT_LATE = 3 };
+enum { PORT_IN = 0, PORT_OUT = 1, PORT_CONNECTED = 2, PORT_LATE = 3, PORT_SLOT = 4, PORT_SEED = 5, PORT_THRESHOLD = 6 };
 
 typedef struct {
 	LV2_URID atom_Int, atom_Long, atom_Float, atom_Double, atom_Blank, atom_Object, atom_Sequence, midi_Event, time_Position, time_frame, time_speed,
@@ -29,6 +29,7 @@ typedef struct {
 	const LV2_Atom_Sequence *in;
 	LV2_Atom_Sequence *out;
 	float *connected, *late;
+	const float *slot, *seed, *threshold; /* the style: saved with the project as the host saves port values */
 	Uris uris;
 	LV2_Atom_Forge forge;
 	bool forge_full;
@@ -92,6 +93,9 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
 	case PORT_OUT: p->out = data; break;
 	case PORT_CONNECTED: p->connected = data; break;
 	case PORT_LATE: p->late = data; break;
+	case PORT_SLOT: p->slot = data; break;
+	case PORT_SEED: p->seed = data; break;
+	case PORT_THRESHOLD: p->threshold = data; break;
 	}
 }
 
@@ -156,6 +160,12 @@ static void run(LV2_Handle h, uint32_t nframes)
 	lv2_atom_forge_sequence_head(&p->forge, &seq, 0);
 	p->forge_full = false;
 
+	if (p->slot && p->seed && p->threshold) {
+		float slot = *p->slot, seed = *p->seed, threshold = *p->threshold;
+		hl_core_style(&p->core, isfinite(slot) && slot > 0 ? (int32_t)lrintf(fminf(slot, 127.0f)) : 0,
+		              isfinite(seed) && seed > 0 ? (int32_t)lrintf(fminf(seed, 16777215.0f)) : 0,
+		              isfinite(threshold) ? fmin(fmax(threshold, 0.0), 1.0) : 0.25);
+	}
 	hl_core_begin(&p->core);
 	uint32_t at = 0;
 	LV2_ATOM_SEQUENCE_FOREACH (p->in, ev) {

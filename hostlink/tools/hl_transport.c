@@ -1,10 +1,12 @@
 #define _DEFAULT_SOURCE
 /* Test client for the host link under JACK.
  *
- *   hl_transport master BPM BEATS_PER_BAR BEAT_UNIT
+ *   hl_transport master BPM BEATS_PER_BAR BEAT_UNIT [LOOP_START LOOP_END]
  *       an exact timebase master (bar/beat/tick computed from the transport frame, a
  *       million ticks a beat) with a MIDI input "in" whose events it prints as
- *       "<transport frame> <hex bytes>" (or "stopped <jack frame> <bytes>") on stdout
+ *       "<transport frame> <hex bytes>" (or "stopped <jack frame> <bytes>") on stdout;
+ *       with a loop range, the transport jumps back to LOOP_START in the cycle after
+ *       the one that reaches LOOP_END, as a DAW's loop wraps (at a cycle boundary)
  *   hl_transport start | stop | locate FRAME
  *       one transport command, then exit
  */
@@ -21,6 +23,7 @@
 #define TICKS_PER_BEAT 1000000.0
 
 static double bpm = 120, beats_per_bar = 4, beat_unit = 4;
+static jack_nframes_t loop_start, loop_end; /* loop_end 0: no loop */
 static jack_port_t *in_port;
 static jack_ringbuffer_t *ring;
 static volatile sig_atomic_t done;
@@ -56,6 +59,8 @@ static int process(jack_nframes_t nframes, void *arg)
 	jack_client_t *client = arg;
 	jack_position_t pos;
 	int rolling = jack_transport_query(client, &pos) == JackTransportRolling;
+	if (rolling && loop_end > loop_start && pos.frame + nframes >= loop_end)
+		jack_transport_locate(client, loop_start);
 	void *buf = jack_port_get_buffer(in_port, nframes);
 	uint32_t n = jack_midi_get_event_count(buf);
 	for (uint32_t i = 0; i < n; i++) {
@@ -105,6 +110,10 @@ int main(int argc, char **argv)
 		bpm = atof(argv[2]);
 		beats_per_bar = atof(argv[3]);
 		beat_unit = atof(argv[4]);
+	}
+	if (argc > 6) {
+		loop_start = (jack_nframes_t)atol(argv[5]);
+		loop_end = (jack_nframes_t)atol(argv[6]);
 	}
 	ring = jack_ringbuffer_create(1 << 16);
 	in_port = jack_port_register(client, "in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);

@@ -24,6 +24,11 @@ from kickgen.engine.runtime.bundle import ModelBundle
 SONG = Path(__file__).resolve().parents[2] / "examples" / "demo-song" / "song.mid"
 BPM, BARS = 100, 16  # the example song: 4/4
 SEED = 3
+SLOTS = [("zero", np.zeros(16, np.float32)), ("ones", np.ones(16, np.float32))]
+
+
+def new_session() -> PluginSession:
+    return PluginSession(1, BridgeSettings(), SLOTS, Style(SLOTS[0][1]))
 
 
 def transport(bar: int, *, playing: bool = True, why: int = 1, beat: float = 0.0) -> wire.Transport:
@@ -41,6 +46,8 @@ def test_every_message_round_trips_and_a_bad_one_says_why():
     kicks = wire.encode_kicks(7, 2, 12.0, 16.0, events)
     assert wire.decode(kicks)[1] == events and wire.window_of(kicks) == (12.0, 16.0)
     assert wire.decode(wire.encode_bye(7, 2)) == (wire.Header(wire.BYE, 7, 2), None)
+    style = wire.StyleSettings(2, 77, 0.3)
+    assert wire.decode(wire.encode_style(7, 2, style)) == (wire.Header(wire.STYLE, 7, 2), style)
     for bad, why in ((b"KGHL", "shorter than a header"), (b"XXXX" + bytes(12), "not a version-1"),
                      (wire.encode_notes(7, 2, events)[:-5], "2 events announced"),
                      (wire.encode_transport(7, 2, t)[:30], "cut short")):
@@ -54,7 +61,7 @@ def fixed_kicks(request):
 
 
 def test_a_session_plans_its_bar_and_the_next_once_per_timeline():
-    session = PluginSession(1, BridgeSettings(), Style(np.zeros(16, np.float32)))
+    session = new_session()
     requests = session.on_transport(0, transport(0, why=4))
     assert [r.bar for r in requests] == [0, 1]
     assert [r.bar for r in session.on_transport(0, transport(1))] == [2]  # bar 1 was planned a bar ago
@@ -73,7 +80,7 @@ def test_a_session_plans_its_bar_and_the_next_once_per_timeline():
 
 
 def test_a_session_hears_snare_and_bass_by_bar_and_plans_from_what_it_heard():
-    session = PluginSession(1, BridgeSettings(), Style(np.zeros(16, np.float32)))
+    session = new_session()
     session.on_transport(0, transport(0, why=4))
     session.on_notes(0, [wire.Event(0.5, (0x99, 38, 100)), wire.Event(0.5, (0x99, 42, 100)),
                          wire.Event(1.0, (0x90, 45, 90)), wire.Event(1.25, (0x80, 45, 0)),
@@ -86,8 +93,22 @@ def test_a_session_hears_snare_and_bass_by_bar_and_plans_from_what_it_heard():
     assert [(n.tick, n.role) for n in heard[1]] == [(12.0, "snare")]
 
 
-def render_times(code: np.ndarray) -> np.ndarray:
-    _, offline = render_kicks_for(ModelBundle.default(), midi_target(SONG), code, RenderSettings())
+def test_a_new_style_applies_from_the_next_bar_not_yet_started():
+    session = new_session()
+    assert session.on_style(wire.StyleSettings(1, 0, 0.25)) == []  # no transport yet: nothing to plan
+    assert np.array_equal(session.style.code, SLOTS[1][1])
+    session.on_transport(0, transport(4, why=4))
+    replanned = session.on_style(wire.StyleSettings(0, 9, 0.4))
+    assert [r.bar for r in replanned] == [5]  # bar 4 is playing: it keeps its kicks
+    want = np.random.default_rng(9).standard_normal(16).astype(np.float32)  # as `kickgen-bridge --seed 9`
+    assert np.array_equal(replanned[0].style.code, want) and replanned[0].style.threshold == 0.4
+    assert session.on_style(wire.StyleSettings(0, 9, 0.4)) == []  # the same settings again: nothing new
+    assert [r.bar for r in session.on_style(wire.StyleSettings(5, 0, 0.4))] == [5]  # no slot 5: slot 0
+    assert np.array_equal(session.style.code, SLOTS[0][1])
+
+
+def render_times(code: np.ndarray, threshold: float = 0.25) -> np.ndarray:
+    _, offline = render_kicks_for(ModelBundle.default(), midi_target(SONG), code, RenderSettings(threshold=threshold))
     return np.sort(offline.times_s)
 
 

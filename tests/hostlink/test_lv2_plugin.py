@@ -2,8 +2,10 @@
 server whose transport an exact timebase master of ours drives (hostlink/tools/hl_transport.c,
 which also records what the plugin plays, in transport frames), talking to the real
 `kickgen-bridge --host-link` with the example song as its context: every kick is played
-on the very sample the bridge's plan gives it, through play, stop, locate while stopped
-and locate while rolling, and no note is left sounding."""
+on the very sample the bridge's plan gives it, through play, stop, locate while stopped,
+locate while rolling and a loop, and no note is left sounding; the style set on the
+plugin's ports (saved with a project as hosts save port values) is the one the kicks have,
+and the plugin started again with the same settings plays the same kicks."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bridge"))
@@ -68,9 +71,11 @@ class PluginStudio(JackGraph):
     """jackd (synchronous, dummy driver), the bridge in host-link mode, the timebase
     master and recorder, and jalv with the plugin, wired: plugin out -> recorder."""
 
-    def __init__(self, workdir: Path, build: Path) -> None:
+    def __init__(self, workdir: Path, build: Path, *, controls: dict[str, float] | None = None,
+                 loop: tuple[int, int] | None = None) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         super().__init__(workdir)
-        self.build = build
+        self.build, self.controls, self.loop = build, controls or {}, loop
         self.socket = workdir / "hostlink.sock"
         self.plan = workdir / "plan.jsonl"
         self.heard = workdir / "heard.txt"
@@ -89,9 +94,11 @@ class PluginStudio(JackGraph):
                          "--seed", "3", "--log", str(self.plan)], stderr=bridge_err.open("w"))
             if not wait_for(lambda: bridge_err.exists() and "host link on" in bridge_err.read_text(), timeout_s=60):
                 raise RuntimeError(f"the bridge did not start: {bridge_err.read_text()}")
-            self._start([str(self.build / "tools" / "hl_transport"), "master", f"{BPM:g}", "4", "4"],
+            loop = [str(frame) for frame in self.loop] if self.loop else []
+            self._start([str(self.build / "tools" / "hl_transport"), "master", f"{BPM:g}", "4", "4", *loop],
                         stdout=self.heard.open("w"), stderr=(self.workdir / "master.log").open("w"))
-            self.jalv = self._start(["jalv", "-n", "hostlink", PLUGIN_URI], stdin=subprocess.PIPE,
+            controls = [arg for name, value in self.controls.items() for arg in ("-c", f"{name}={value:g}")]
+            self.jalv = self._start(["jalv", "-n", "hostlink", *controls, PLUGIN_URI], stdin=subprocess.PIPE,
                                     stdout=(self.workdir / "jalv.log").open("w"), stderr=subprocess.STDOUT)
             if not wait_for(lambda: self.port("hostlink:midi_out") and self.port("hl_transport:in"), timeout_s=30):
                 raise RuntimeError(f"ports missing: {self.ports()}")
@@ -129,10 +136,12 @@ def planned_note_ons(plan: Path) -> dict[int, set[int]]:
     return planned
 
 
-def test_the_plugin_plays_every_kick_on_the_sample_the_bridge_planned(built, tmp_path):
-    with PluginStudio(tmp_path, built) as studio:
-        for command, seconds in ((("start",), 6.0), (("stop",), 1.0), (("locate", "300000"), 1.0),
-                                 (("start",), 4.0), (("locate", "900000"), 4.0), (("stop",), 1.5)):
+def take(studio: PluginStudio, script) -> list[tuple[int, int]]:
+    """Run the transport `script` ((command, seconds after it), ...); checks that nothing
+    was left sounding and that every kick played sits on a sample the bridge planned, and
+    returns the kicks as (transport frame, velocity)."""
+    with studio:
+        for command, seconds in script:
             studio.transport(*command)
             time.sleep(seconds)
     heard, sounding, hanging, stopped_events = [], False, 0, 0
@@ -154,7 +163,46 @@ def test_the_plugin_plays_every_kick_on_the_sample_the_bridge_planned(built, tmp
     assert len(heard) >= 10, f"only {len(heard)} kicks heard"
     assert off_plan == [], f"{len(off_plan)} of {len(heard)} kicks off the planned samples: {off_plan[:5]}"
     assert hanging == 0 and not sounding and stopped_events == 0
-    log = [json.loads(line) for line in studio.plan.read_text().splitlines()]
-    assert log[-1]["exit"]["rejected"] == 0
-    epochs = {record["epoch"] for record in log if "epoch" in record}
-    assert len(epochs) >= 3  # stop, locate and locate flushed the plugin's queue
+    assert json.loads(studio.plan.read_text().splitlines()[-1])["exit"]["rejected"] == 0
+    return heard
+
+
+def epochs(plan: Path) -> set[int]:
+    return {record["epoch"] for record in map(json.loads, plan.read_text().splitlines()) if "epoch" in record}
+
+
+def test_the_plugin_plays_every_kick_on_the_sample_the_bridge_planned(built, tmp_path):
+    studio = PluginStudio(tmp_path, built)
+    take(studio, ((("start",), 6.0), (("stop",), 1.0), (("locate", "300000"), 1.0),
+                  (("start",), 4.0), (("locate", "900000"), 4.0), (("stop",), 1.5)))
+    assert len(epochs(studio.plan)) >= 3  # stop, locate and locate flushed the plugin's queue
+
+
+def test_a_loop_plays_its_kicks_on_every_pass(built, tmp_path):
+    bar = round(4 * 60 / BPM * RATE)  # 105840 frames
+    studio = PluginStudio(tmp_path, built, loop=(bar, 3 * bar))
+    heard = take(studio, ((("start",), 12.0), (("stop",), 1.5)))
+    frames = [f for f, _ in heard]
+    repeated = {f for f in frames if frames.count(f) >= 2 and bar <= f < 3 * bar}
+    assert len(epochs(studio.plan)) >= 2 and len(repeated) >= 5  # the loop's kicks, on the second pass too
+
+
+def test_the_style_on_the_plugins_ports_is_the_kicks_style_and_a_reopened_plugin_plays_the_same(built, tmp_path):
+    """Seed and threshold set on the plugin (a project's saved port values) reach the
+    bridge, which was started with another style; the kicks are the offline render's in
+    that style, and the plugin started afresh with the same values plays the same ones."""
+    from kickgen.engine.producer.render import RenderSettings, render_kicks_for
+    from kickgen.engine.producer.targets import midi_target
+    from kickgen.engine.runtime.bundle import ModelBundle
+
+    controls = {"seed": 7, "threshold": 0.3}
+    script = ((("start",), 10.0), (("stop",), 1.5))
+    first = take(PluginStudio(tmp_path / "first", built, controls=controls), script)
+    reopened = take(PluginStudio(tmp_path / "reopened", built, controls=controls), script)
+    code = np.random.default_rng(7).standard_normal(16).astype(np.float32)
+    _, offline = render_kicks_for(ModelBundle.default(), midi_target(SONG), code, RenderSettings(threshold=0.3))
+    render_frames = {math.floor(t * RATE + 0.5) for t in offline.times_s}
+    heard_frames = {f for f, _ in first}
+    assert heard_frames <= render_frames and len(heard_frames) >= 10
+    span = min(max(f for f, _ in first), max(f for f, _ in reopened))
+    assert [k for k in first if k[0] <= span] == [k for k in reopened if k[0] <= span]
