@@ -49,7 +49,7 @@ demo: $(PRODUCER_STAMP)
 		--plot $(DEMO_OUT)/kick.png --force
 	@echo "demo: open $(DEMO_OUT)/mix.wav to hear it, $(DEMO_OUT)/kick.png to see it; $(DEMO_OUT)/kick.mid goes into a DAW"
 
-# The host link's LV2 plugin (README "The host link"): hostlink/build/kickgen-hostlink.lv2.
+# The host link's LV2 plugin (README "The host link"): hostlink/build/lv2/kickgen-hostlink.lv2.
 hostlink: system-deps
 	$(MAKE) -C hostlink
 

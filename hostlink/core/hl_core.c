@@ -1,8 +1,10 @@
 /* The audio-thread half of the host link: transport, note stamps, the kick queue. */
+#define _POSIX_C_SOURCE 199309L
 #include "hl_core.h"
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #define RING_BYTES (1u << 16)
 #define QN_TOLERANCE 1e-4 /* a position this far off the extrapolated one is a jump */
@@ -15,6 +17,7 @@ int hl_core_init(hl_core *c, double rate)
 	c->beats_per_bar = 4.0;
 	c->beat_unit = 4.0;
 	c->reported_bar = -1;
+	c->covered_qn = -INFINITY;
 	if (hl_ring_init(&c->to_link, RING_BYTES) || hl_ring_init(&c->from_link, RING_BYTES)) {
 		hl_core_free(c);
 		return -1;
@@ -84,6 +87,7 @@ static void flush(hl_core *c, uint32_t offset, hl_emit_fn emit, void *ctx)
 {
 	c->epoch++;
 	c->nqueue = 0;
+	c->covered_qn = -INFINITY;
 	note_off_all(c, offset, emit, ctx);
 	atomic_fetch_add_explicit(&c->flushes, 1, memory_order_relaxed);
 }
@@ -179,6 +183,8 @@ static void apply_window(hl_core *c, const hl_rec_kicks *k)
 		if (c->queue[i].qn < k->from_qn || c->queue[i].qn >= k->to_qn)
 			c->queue[kept++] = c->queue[i];
 	c->nqueue = kept;
+	if (k->to_qn > c->covered_qn)
+		c->covered_qn = k->to_qn;
 	for (uint32_t i = 0; i < k->count && i < HL_WINDOW_MAX; i++)
 		if (k->ev[i].qn >= k->from_qn && k->ev[i].qn < k->to_qn && k->ev[i].size >= 1 && k->ev[i].size <= 3)
 			insert(c, &k->ev[i]);
@@ -192,6 +198,29 @@ void hl_core_begin(hl_core *c)
 			continue;
 		if (c->scratch.epoch == c->epoch) /* an answer to a timeline since flushed is stale */
 			apply_window(c, &c->scratch);
+	}
+}
+
+static double seconds_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+void hl_core_wait_for_plan(hl_core *c, uint32_t nframes, double timeout_s)
+{
+	if (!c->known || !c->playing || !c->has_bbt)
+		return;
+	double end_qn = qn_now(c) + nframes * hl_qn_per_frame(c), deadline = seconds_now() + timeout_s;
+	while (c->covered_qn < end_qn) {
+		if (seconds_now() >= deadline) {
+			atomic_fetch_add_explicit(&c->waits_timed_out, 1, memory_order_relaxed);
+			return;
+		}
+		struct timespec nap = {0, 200000}; /* 0.2 ms */
+		nanosleep(&nap, NULL);
+		hl_core_begin(c);
 	}
 }
 

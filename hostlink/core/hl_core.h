@@ -82,6 +82,7 @@ typedef struct {
 	double bpm, beats_per_bar, beat_unit;
 	int64_t reported_bar;          /* for the once-a-bar report */
 
+	double covered_qn;             /* the furthest window end the bridge has answered (this epoch) */
 	hl_event queue[HL_QUEUE_MAX];  /* sorted by qn */
 	uint32_t nqueue;
 	uint8_t sounding[16][16];      /* note-on sent, note-off not yet: bit per channel/note */
@@ -93,7 +94,7 @@ typedef struct {
 	hl_rec_kicks scratch;          /* one answer, as read from the ring */
 
 	/* counters (read by anyone, written by the audio thread) */
-	_Atomic uint32_t rejected, late, dropped, flushes;
+	_Atomic uint32_t rejected, late, dropped, flushes, waits_timed_out;
 } hl_core;
 
 int hl_core_init(hl_core *c, double rate);  /* not real-time */
@@ -108,6 +109,11 @@ void hl_core_midi_in(hl_core *c, const uint8_t *msg, uint32_t size);
 void hl_core_style(hl_core *c, int32_t slot, int32_t seed, double threshold);
 /* plays what is due in [from, to) of the block and advances the transport by to-from. */
 void hl_core_render(hl_core *c, uint32_t from, uint32_t to, hl_emit_fn emit, void *ctx);
+
+/* Offline bounce (freewheeling host): not real-time, so the audio thread may wait, up to
+ * `timeout_s`, until the bridge's answers cover this block of `nframes`; call it after
+ * hl_core_begin. A bounce then holds the same kicks as real-time playback. */
+void hl_core_wait_for_plan(hl_core *c, uint32_t nframes, double timeout_s);
 
 /* the frame (host transport frame) at which the event at `qn` plays, given the anchor */
 int64_t hl_frame_of_qn(const hl_core *c, double qn);

@@ -25,9 +25,10 @@ static inline int hl_ring_init(hl_ring *r, uint32_t capacity_pow2)
 {
 	if (capacity_pow2 < 64 || (capacity_pow2 & (capacity_pow2 - 1)))
 		return -1;
-	r->buf = calloc(capacity_pow2, 1);
+	r->buf = malloc(capacity_pow2);
 	if (!r->buf)
 		return -1;
+	memset(r->buf, 0, capacity_pow2); /* touch every page now, not on the audio thread */
 	r->mask = capacity_pow2 - 1;
 	atomic_init(&r->head, 0);
 	atomic_init(&r->tail, 0);

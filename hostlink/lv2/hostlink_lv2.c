@@ -1,4 +1,5 @@
 /* kickgen host link, LV2 front end: maps LV2 atoms to the core and back. */
+#define _GNU_SOURCE /* clock_gettime, getrandom */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,9 @@
 
 #define HOSTLINK_URI "urn:kickgen:hostlink"
 
-enum { PORT_IN = 0, PORT_OUT = 1, PORT_CONNECTED = 2, PORT_LATE = 3, PORT_SLOT = 4, PORT_SEED = 5, PORT_THRESHOLD = 6 };
+enum { PORT_IN = 0, PORT_OUT = 1, PORT_CONNECTED = 2, PORT_LATE = 3, PORT_SLOT = 4, PORT_SEED = 5, PORT_THRESHOLD = 6,
+       PORT_FREEWHEEL = 7, PORT_WORST_RUN_US = 8 };
+#define FREEWHEEL_WAIT_S 2.0 /* the longest a bounce waits for the bridge, per block */
 
 typedef struct {
 	LV2_URID atom_Int, atom_Long, atom_Float, atom_Double, atom_Blank, atom_Object, atom_Sequence, midi_Event, time_Position, time_frame, time_speed,
@@ -30,6 +33,9 @@ typedef struct {
 	LV2_Atom_Sequence *out;
 	float *connected, *late;
 	const float *slot, *seed, *threshold; /* the style: saved with the project as the host saves port values */
+	const float *freewheel;               /* lv2:freeWheeling: the host bounces offline */
+	float *worst_run_us;                  /* the longest real-time run() so far, in microseconds */
+	double worst_us;
 	Uris uris;
 	LV2_Atom_Forge forge;
 	bool forge_full;
@@ -96,6 +102,8 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
 	case PORT_SLOT: p->slot = data; break;
 	case PORT_SEED: p->seed = data; break;
 	case PORT_THRESHOLD: p->threshold = data; break;
+	case PORT_FREEWHEEL: p->freewheel = data; break;
+	case PORT_WORST_RUN_US: p->worst_run_us = data; break;
 	}
 }
 
@@ -150,9 +158,18 @@ static void position(Plugin *p, const LV2_Atom_Object *obj, uint32_t offset)
 	hl_core_position(&p->core, &pos, offset, emit, p);
 }
 
+static double microseconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: no system call */
+	return (double)t.tv_sec * 1e6 + t.tv_nsec * 1e-3;
+}
+
 static void run(LV2_Handle h, uint32_t nframes)
 {
 	Plugin *p = h;
+	const double started = microseconds();
+	const bool freewheeling = p->freewheel && *p->freewheel > 0.5f;
 	const Uris *u = &p->uris;
 	const uint32_t capacity = p->out->atom.size;
 	LV2_Atom_Forge_Frame seq;
@@ -167,6 +184,8 @@ static void run(LV2_Handle h, uint32_t nframes)
 		              isfinite(threshold) ? fmin(fmax(threshold, 0.0), 1.0) : 0.25);
 	}
 	hl_core_begin(&p->core);
+	if (freewheeling)
+		hl_core_wait_for_plan(&p->core, nframes, FREEWHEEL_WAIT_S);
 	uint32_t at = 0;
 	LV2_ATOM_SEQUENCE_FOREACH (p->in, ev) {
 		uint32_t offset = ev->time.frames < 0 ? 0 : (uint32_t)ev->time.frames;
@@ -191,6 +210,11 @@ static void run(LV2_Handle h, uint32_t nframes)
 		*p->connected = hl_link_connected(p->link) ? 1.0f : 0.0f;
 	if (p->late)
 		*p->late = (float)atomic_load_explicit(&p->core.late, memory_order_relaxed);
+	const double took = microseconds() - started;
+	if (!freewheeling && took > p->worst_us)
+		p->worst_us = took;
+	if (p->worst_run_us)
+		*p->worst_run_us = (float)p->worst_us;
 }
 
 static void cleanup(LV2_Handle h)

@@ -7,8 +7,8 @@
  *       "<transport frame> <hex bytes>" (or "stopped <jack frame> <bytes>") on stdout;
  *       with a loop range, the transport jumps back to LOOP_START in the cycle after
  *       the one that reaches LOOP_END, as a DAW's loop wraps (at a cycle boundary)
- *   hl_transport start | stop | locate FRAME
- *       one transport command, then exit
+ *   hl_transport start | stop | locate FRAME | freewheel on|off
+ *       one transport command (or the server's freewheel mode: an offline bounce), then exit
  */
 #include <jack/jack.h>
 #include <jack/midiport.h>
@@ -85,7 +85,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: hl_transport master BPM BPB UNIT | start | stop | locate FRAME\n");
+		fprintf(stderr, "usage: hl_transport master BPM BPB UNIT [LOOP_START LOOP_END] | start | stop | locate FRAME | freewheel on|off\n");
 		return 2;
 	}
 	int master = !strcmp(argv[1], "master");
@@ -101,6 +101,8 @@ int main(int argc, char **argv)
 			jack_transport_stop(client);
 		else if (!strcmp(argv[1], "locate") && argc > 2)
 			jack_transport_locate(client, (jack_nframes_t)atol(argv[2]));
+		else if (!strcmp(argv[1], "freewheel") && argc > 2)
+			jack_set_freewheel(client, !strcmp(argv[2], "on"));
 		else
 			return 2;
 		jack_client_close(client);

@@ -62,6 +62,15 @@ int main(void)
 	assert(o.n == 1 && o.msg[0][0] == 0x89 && o.offset[0] == 5); /* the kick at 2.5 was sounding */
 	o.n = 0;
 
+	/* freewheeling: the wait ends as soon as an answer covers the block, or at its bound */
+	hl_core_position(&c, &p, 0, collect, &o); /* playing again at frame 0 (a jump: flushed) */
+	o.n = 0;
+	hl_core_wait_for_plan(&c, 128, 0.01);
+	assert(c.waits_timed_out == 1);
+	answer(&c, c.epoch, 0, 4, (double[]){0.0}, 1);
+	hl_core_wait_for_plan(&c, 128, 10.0);
+	assert(c.waits_timed_out == 1 && c.covered_qn == 4 && c.nqueue == 1);
+
 	/* worst block time: a full queue, 1000 blocks */
 	hl_core_position(&c, &p, 0, collect, &o);
 	double worst = 0;
