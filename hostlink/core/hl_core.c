@@ -7,7 +7,10 @@
 #include <time.h>
 
 #define RING_BYTES (1u << 16)
-#define QN_TOLERANCE 1e-4 /* a position this far off the extrapolated one is a jump */
+/* A position this far off the extrapolated one is a jump. Hosts round their musical time
+ * (Ardour: 1920 ticks a beat, so up to 5e-4 quarter notes), so a closer one is rounding:
+ * the plugin keeps its own, exact, extrapolation. */
+#define QN_TOLERANCE 2e-3
 
 int hl_core_init(hl_core *c, double rate)
 {
@@ -112,8 +115,12 @@ void hl_core_position(hl_core *c, const hl_position *p, uint32_t offset, hl_emit
 	double qn = 0.0;
 	if (bbt) {
 		qn = ((double)p->bar * p->beats_per_bar + p->bar_beat) * 4.0 / p->beat_unit;
-		if (c->known && c->has_bbt && !jump && fabs(qn - qn_now(c)) > QN_TOLERANCE)
-			jump = true; /* the host moved the music under the same frame (tempo map edit) */
+		if (c->known && c->has_bbt && !jump) {
+			if (fabs(qn - qn_now(c)) > QN_TOLERANCE)
+				jump = true; /* the host moved the music under the same frame (tempo map edit) */
+			else
+				qn = qn_now(c); /* the host's rounding, not a move */
+		}
 	}
 	bool stop = c->known && c->playing && !playing;
 	uint8_t why = stop ? HL_WHY_STOP : jump ? HL_WHY_LOCATE : HL_WHY_CHANGE;

@@ -62,6 +62,21 @@ int main(void)
 	assert(o.n == 1 && o.msg[0][0] == 0x89 && o.offset[0] == 5); /* the kick at 2.5 was sounding */
 	o.n = 0;
 
+	/* a host that rounds its musical time (Ardour: 1920 ticks a beat) is followed, not
+	 * taken for a jump: at frame 30000 (1.25 quarter notes) it says 1.25 + 1/3000 */
+	hl_core_position(&c, &p, 0, collect, &o); /* playing at frame 0 */
+	for (uint32_t f = 0; f < 30000; f += 120)
+		hl_core_render(&c, 0, 120, collect, &o);
+	uint32_t flushes = c.flushes;
+	hl_position rounded = p;
+	rounded.frame = 30000; rounded.bar_beat = 1.25 + 1.0 / 3000;
+	hl_core_position(&c, &rounded, 0, collect, &o);
+	assert(c.flushes == flushes && c.anchor_qn == 1.25);
+	rounded.bar_beat = 1.5; /* a quarter of a beat off: the music moved (a jump) */
+	hl_core_position(&c, &rounded, 0, collect, &o);
+	assert(c.flushes == flushes + 1 && c.anchor_qn == 1.5);
+	o.n = 0;
+
 	/* freewheeling: the wait ends as soon as an answer covers the block, or at its bound */
 	hl_core_position(&c, &p, 0, collect, &o); /* playing again at frame 0 (a jump: flushed) */
 	o.n = 0;

@@ -104,6 +104,17 @@ def stream_timing(events, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return placed, off_ticks * period / RATE * 1000, placed - nearest_target
 
 
+def flag_loop_range(session_file: Path) -> None:
+    """Make the range named LOOP_RANGE the session's loop range, as Ardour's own "Set loop
+    from selection" writes it (Ardour 7.3's Lua bindings cannot)."""
+    tree = ElementTree.parse(session_file)
+    ranges = [loc for loc in tree.iter("Location") if loc.get("name") == LOOP_RANGE]
+    if len(ranges) != 1:
+        raise RuntimeError(f"{session_file}: no range named {LOOP_RANGE!r}")
+    ranges[0].set("flags", "IsAutoLoop")
+    tree.write(session_file, encoding="UTF-8", xml_declaration=True)
+
+
 class ArdourStudio(JackGraph):
     """A JACK server with the bridge, the player (only to record the song's parts into
     the session once), the recorder and Ardour with the session loaded; `take(scenario)`
@@ -170,15 +181,7 @@ class ArdourStudio(JackGraph):
         raise RuntimeError(f"Ardour ended before {word}; see {self.ardour_log}")
 
     def flag_loop_range(self) -> None:
-        """Make the range ardour_take.lua left the session's loop range, as Ardour's own
-        "Set loop from selection" writes it (its Lua bindings cannot)."""
-        path = self.session_dir / "take.ardour"
-        tree = ElementTree.parse(path)
-        ranges = [loc for loc in tree.iter("Location") if loc.get("name") == LOOP_RANGE]
-        if len(ranges) != 1:
-            raise RuntimeError(f"{path}: no range named {LOOP_RANGE!r}")
-        ranges[0].set("flags", "IsAutoLoop")
-        tree.write(path, encoding="UTF-8", xml_declaration=True)
+        flag_loop_range(self.session_dir / "take.ardour")
 
     def take(self, scenario: str) -> Take:
         """One take; the recorder's and the bridge's logs are read from where it began."""

@@ -1,0 +1,191 @@
+-- Ardour 7, headless (ardour7-lua), hosting the kickgen host link plugin.
+--
+-- HL_MODE=prepare: a new session at HL_BPM with a MIDI track "parts" that carries the
+-- plugin (its threshold and seed set as a producer sets them) and a MIDI track "kicks" that
+-- records what "parts" puts out; a loop range over bars 3-4; saved.
+-- HL_MODE=take: loads the saved session, plays the scenarios of HL_SCENARIO (a list) and
+-- prints what "kicks" recorded in each, then saves it (a reopened session plays with the
+-- ports the project saved):
+--   TAKE <scenario>
+--   MARK <what> <sample>
+--   KICK <quarters> <sample> <velocity>
+--   PORT <symbol> <value>            the plugin's control inputs as the session has them
+
+local env = os.getenv
+local TRS = ARDOUR.TransportRequestSource.TRS_UI
+local NoGroup = PBD.GroupControlDisposition.NoGroup
+local PLUGIN = "urn:kickgen:hostlink"
+
+local function wait_s(seconds) ARDOUR.LuaAPI.usleep(math.floor(seconds * 1e6)) end
+
+local function connect(from, to)
+	assert(Session:engine():connect(from, to) == 0, "cannot connect " .. from .. " to " .. to)
+end
+
+local function track(name)
+	for route in Session:get_routes():iter() do
+		if route:name() == name then return route:to_track() end
+	end
+	local midi = ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1)
+	local list = Session:new_midi_track(midi, midi, false, ARDOUR.PluginInfo(), nil, nil, 1, name,
+	                                    ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
+	for t in list:iter() do return t end
+end
+
+local function mark(what) print(string.format("MARK %s %d", what, Session:transport_sample())) end
+local function bar_seconds() return 4 * 60 / tonumber(env("HL_BPM")) end
+local function sample_of_bar(bar)
+	return Temporal.TempoMap.read():sample_at_beats(Temporal.Beats((bar - 1) * 4, 0))
+end
+
+local function locate(sample, roll)
+	local disposition = roll and ARDOUR.LocateTransportDisposition.MustRoll or ARDOUR.LocateTransportDisposition.MustStop
+	Session:request_locate(sample, false, disposition, TRS)
+	wait_s(0.3)
+end
+
+local function roll(seconds)
+	Session:maybe_enable_record(false)
+	Session:request_roll(TRS)
+	wait_s(0.2)
+	mark("roll")
+	wait_s(seconds)
+end
+
+local function stop()
+	mark("stop")
+	Session:request_stop(false, false, TRS)
+	wait_s(0.5)
+end
+
+local function plugin_of(parts)
+	for i = 0, 16 do
+		local proc = parts:nth_plugin(i)
+		if proc:isnil() then break end
+		if proc:to_insert():plugin(0):unique_id() == PLUGIN then return proc end
+	end
+end
+
+local function print_ports(proc)  -- LuaAPI reads controls by their count among the controls
+	local plugin = proc:to_insert():plugin(0)
+	local nth = 0
+	for j = 0, plugin:parameter_count() - 1 do
+		if plugin:parameter_is_control(j) then
+			if plugin:parameter_is_input(j) then
+				local value = ARDOUR.LuaAPI.get_processor_param(proc, nth, false)
+				print(string.format("PORT %s=%g", plugin:parameter_label(j), value))
+			end
+			nth = nth + 1
+		end
+	end
+end
+
+local scenarios = {
+	["play"] = function()
+		locate(0, false)
+		roll(6 * bar_seconds())
+		stop()
+	end,
+	["locate-playing"] = function()
+		locate(0, false)
+		roll(2 * bar_seconds())
+		locate(sample_of_bar(9), true)
+		Session:maybe_enable_record(false)
+		mark("located")
+		wait_s(3 * bar_seconds())
+		stop()
+	end,
+	["loop"] = function()
+		local range = assert(Session:locations():auto_loop_location(), "the session has no loop range")
+		print(string.format("MARK loop-range %d %d", range:start():samples(), range:_end():samples()))
+		locate(range:start():samples(), false)
+		Session:maybe_enable_record(false)
+		Session:request_play_loop(true, true)
+		wait_s(0.2)
+		mark("loop")
+		wait_s(5 * bar_seconds())
+		stop()
+		Session:request_play_loop(false, false)
+		wait_s(0.3)
+	end,
+}
+
+local function quarters(beats)
+	local whole, ticks = beats:str():match("^(-?%d+):(-?%d+)$")
+	return tonumber(whole) + tonumber(ticks) / 1920
+end
+
+local function print_kicks(kicks, old_regions)
+	local map = Temporal.TempoMap.read()
+	for region in kicks:playlist():region_list():iter() do
+		if old_regions[region:name()] then goto next_region end
+		local first = quarters(map:quarters_at(region:position()))
+		local origin = first - quarters(region:start():beats())
+		local last = quarters(map:quarters_at(Temporal.timepos_t(region:position():samples() + region:length():samples())))
+		for note in ARDOUR.LuaAPI.note_list(region:to_midiregion():model()):iter() do
+			local at = origin + quarters(note:time())
+			if at >= first and at < last then
+				local whole = math.floor(at)
+				local sample = map:sample_at_beats(Temporal.Beats(whole, math.floor((at - whole) * 1920 + 0.5)))
+				print(string.format("KICK %.6f %d %d", at, sample, note:velocity()))
+			end
+		end
+		::next_region::
+	end
+end
+
+local function prepare()
+	os.execute("rm -rf '" .. env("HL_SESSION") .. "'")
+	assert(create_session(env("HL_SESSION"), "hostlink", 44100), "cannot create the session")
+	local map = Temporal.TempoMap.write_copy()
+	local bpm = tonumber(env("HL_BPM"))
+	map:set_tempo(Temporal.Tempo(bpm, bpm, 4), Temporal.timepos_t(0))
+	Temporal.TempoMap.update(map)
+	local parts = track("parts")
+	track("kicks")
+	local proc = ARDOUR.LuaAPI.new_plugin(Session, PLUGIN, ARDOUR.PluginType.LV2, "")
+	assert(not proc:isnil(), "Ardour cannot load " .. PLUGIN)
+	assert(parts:add_processor_by_index(proc, 0, nil, true) == 0, "cannot add the plugin to parts")
+	-- the settings as a producer turns them: by the control's name (LuaAPI counts controls only)
+	local plugin = proc:to_insert():plugin(0)
+	for name, value in (env("HL_CONTROLS") or ""):gmatch("([%w ]+)=([%d.]+)") do
+		local nth, set = 0, false
+		for j = 0, plugin:parameter_count() - 1 do
+			if plugin:parameter_is_control(j) then
+				if plugin:parameter_label(j) == name then
+					set = ARDOUR.LuaAPI.set_processor_param(proc, nth, tonumber(value))
+				end
+				nth = nth + 1
+			end
+		end
+		assert(set, "cannot set the plugin's control " .. name)
+	end
+	local range = Session:locations():add_range(Temporal.timepos_t(sample_of_bar(3)), Temporal.timepos_t(sample_of_bar(5)))
+	range:set_name("kickgen loop")
+	Session:save_state("", false, false, false, false, false)
+end
+
+local function take()
+	assert(load_session(env("HL_SESSION"), "hostlink"), "cannot load the session")
+	local kicks = track("kicks")
+	local parts = track("parts")
+	wait_s(1.0)
+	connect("ardour:parts/midi_out 1", "ardour:kicks/midi_in 1")
+	print_ports(assert(plugin_of(parts), "the session has no kickgen plugin on parts"))
+	kicks:rec_enable_control():set_value(1, NoGroup)
+	wait_s(1.0)  -- the plugin's link finds the bridge
+	for scenario in env("HL_SCENARIO"):gmatch("[%w-]+") do
+		local old_regions = {}
+		for region in kicks:playlist():region_list():iter() do old_regions[region:name()] = true end
+		print("TAKE " .. scenario)
+		scenarios[scenario]()
+		print_kicks(kicks, old_regions)
+	end
+	kicks:rec_enable_control():set_value(0, NoGroup)
+	Session:save_state("", false, false, false, false, false)
+end
+
+AudioEngine:set_backend("JACK", "ardour", "")
+if env("HL_MODE") == "prepare" then prepare() else take() end
+close_session()
+print("DONE")
