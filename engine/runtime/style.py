@@ -41,24 +41,29 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
     of its largest cluster is the style code. A path with fewer than three distinct
     frames is its own style (k = 1).
     """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     from threadpoolctl import threadpool_limits
 
     from kickgen.engine.runtime.clustering import davies_bouldin, kmeans
 
     frames = np.asarray(code_path, dtype=np.float64).T
-    n_distinct = len(np.unique(frames.round(6), axis=0))
+    rows = np.ascontiguousarray(frames.round(6)).view(np.dtype((np.void, frames.itemsize * frames.shape[1])))
+    n_distinct = len(np.unique(rows))
     candidates = [k for k in k_range if k < n_distinct]
     if not candidates:
         return StyleEstimate(frames.mean(axis=0).astype(np.float32), 1, 0.0, 1.0)
-    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
-    # one BLAS thread: on a few thousand 16-dim frames threads mostly wait for each other,
-    # and on a busy machine they wait for a core
-    with threadpool_limits(limits=1):
-        for k in candidates:
-            clusters = kmeans(frames, k, n_init=4, seed=seed)
-            score = davies_bouldin(frames, clusters.labels)
-            if best is None or score < best[0]:
-                best = (score, k, clusters.labels, clusters.centres)
+
+    def clustering(k: int) -> tuple[float, int, np.ndarray, np.ndarray]:
+        clusters = kmeans(frames, k, n_init=4, seed=seed)
+        return davies_bouldin(frames, clusters.labels), k, clusters.labels, clusters.centres
+
+    # the k run side by side on the cores (numpy leaves the GIL in its loops), each on one
+    # BLAS thread: on a few thousand 16-dim frames BLAS threads mostly wait for each other
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=min(len(candidates), os.cpu_count() or 1)) as pool:
+        results = list(pool.map(clustering, candidates))
+    best = min(results, key=lambda result: result[0])  # the first of equal scores, as k rises
     score, k, labels, centres = best
     counts = np.bincount(labels, minlength=k)
     largest = int(counts.argmax())
