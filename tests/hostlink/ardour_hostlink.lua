@@ -7,6 +7,7 @@
 -- prints what "kicks" recorded in each, then saves it (a reopened session plays with the
 -- ports the project saved):
 --   TAKE <scenario>
+--   BOUNCED                          after the scenario "bounce" (always the last)
 --   MARK <what> <sample>
 --   KICK <quarters> <sample> <velocity>
 --   PORT <symbol> <value>            the plugin's control inputs as the session has them
@@ -165,6 +166,27 @@ local function prepare()
 	Session:save_state("", false, false, false, false, false)
 end
 
+-- The bounce (the take's last scenario: it changes the session, which is not saved after
+-- it): a synth after the plugin (Ardour's ACE Reasonable Synth), and bars 1-HL_BARS
+-- exported to HL_EXPORT/bounce.wav as Ardour exports: freewheeling, with the plugin's
+-- lv2:freeWheeling port set by Ardour.
+local function bounce()
+	local parts = track("parts")
+	local synth = ARDOUR.LuaAPI.new_plugin(Session, "https://community.ardour.org/node/7596", ARDOUR.PluginType.LV2, "")
+	assert(not synth:isnil(), "Ardour has no ACE Reasonable Synth")
+	assert(parts:add_processor_by_index(synth, 1, nil, true) == 0, "cannot add the synth after the plugin")
+	wait_s(0.5)
+	local export = Session:simple_export()
+	export:set_preset("75969a1c-3133-4694-864b-a1fa50e43348")  -- "WAV @ session-rate" (Ardour's wav.preset)
+	export:set_folder(env("HL_EXPORT"))
+	export:set_name("bounce")
+	export:set_range(0, sample_of_bar(tonumber(env("HL_BARS")) + 1))  -- samples
+	assert(export:check_outputs(), "nothing to export")
+	assert(export:run_export(), "the export failed")
+	print("BOUNCED")
+	io.stdout:flush()  -- (ardour7-lua 7.3 can abort in its clean-up after an export)
+end
+
 local function take()
 	assert(load_session(env("HL_SESSION"), "hostlink"), "cannot load the session")
 	local kicks = track("kicks")
@@ -175,6 +197,12 @@ local function take()
 	kicks:rec_enable_control():set_value(1, NoGroup)
 	wait_s(1.0)  -- the plugin's link finds the bridge
 	for scenario in env("HL_SCENARIO"):gmatch("[%w-]+") do
+		if scenario == "bounce" then
+			kicks:rec_enable_control():set_value(0, NoGroup)
+			Session:save_state("", false, false, false, false, false)
+			bounce()
+			goto done
+		end
 		local old_regions = {}
 		for region in kicks:playlist():region_list():iter() do old_regions[region:name()] = true end
 		print("TAKE " .. scenario)
@@ -183,6 +211,7 @@ local function take()
 	end
 	kicks:rec_enable_control():set_value(0, NoGroup)
 	Session:save_state("", false, false, false, false, false)
+	::done::
 end
 
 AudioEngine:set_backend("JACK", "ardour", "")

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bridge"))
@@ -28,6 +29,8 @@ TICKS_PER_QUARTER = 1920  # Ardour's MIDI note positions
 SAMPLES_PER_QUARTER = 60 / 100 * 44100  # the session: 100 bpm at 44.1 kHz
 TICK_SAMPLES = SAMPLES_PER_QUARTER / TICKS_PER_QUARTER  # 13.8: how finely Ardour stores a note
 PERIOD = 128
+BOUNCE_BARS = 6
+ONSET_LEVEL = 1e-3  # the synth's output crosses this a few samples after its note-on
 CONTROLS = "Random style seed=7,Peak threshold=0.3"
 
 pytestmark = pytest.mark.skipif(ardour_missing(), reason="needs Ardour 7 (make test installs it)")
@@ -41,7 +44,9 @@ class ArdourPluginStudio(JackGraph):
         super().__init__(workdir)
         self.plan = workdir / "plan.jsonl"
         self.session = workdir / "session"
-        self.env.update(LV2_PATH=str(build / "lv2"), KICKGEN_HOSTLINK_SOCKET=str(workdir / "hostlink.sock"))
+        # the plugin, and the system's LV2 folder for Ardour's own synth (the bounce)
+        self.env.update(LV2_PATH=f"{build / 'lv2'}:/usr/lib/lv2", KICKGEN_HOSTLINK_SOCKET=str(workdir / "hostlink.sock"))
+        self.export = workdir / "export"
 
     def __enter__(self):
         try:
@@ -58,12 +63,16 @@ class ArdourPluginStudio(JackGraph):
 
     def run(self, mode: str, scenarios: str = "", *, name: str = "") -> list[str]:
         """ardour7-lua in `mode` ("prepare" or "take" of `scenarios`); its output lines."""
+        self.export.mkdir(exist_ok=True)
         env = {**self.env, "HL_MODE": mode, "HL_SESSION": str(self.session), "HL_BPM": "100",
-               "HL_CONTROLS": CONTROLS, "HL_SCENARIO": scenarios}
+               "HL_CONTROLS": CONTROLS, "HL_SCENARIO": scenarios, "HL_EXPORT": str(self.export),
+               "HL_BARS": str(BOUNCE_BARS)}
         done = subprocess.run([ARDOUR_LUA, str(HERE / "ardour_hostlink.lua")], env=env, capture_output=True,
                               text=True, timeout=300)
         (self.workdir / f"ardour-{name or mode}.log").write_text(done.stdout + done.stderr)
-        if done.returncode != 0 or "DONE" not in done.stdout:
+        # (ardour7-lua 7.3 now and then aborts in its clean-up after an export it finished)
+        finished = "DONE" in done.stdout or "BOUNCED" in done.stdout
+        if not finished:
             raise RuntimeError(f"ardour7-lua {mode} failed: {done.stderr[-2000:]}")
         if mode == "prepare":
             flag_loop_range(self.session / "hostlink.ardour")
@@ -94,17 +103,37 @@ def offsets_from_plan(kicks: list[tuple[float, int]], planned: list[tuple[float,
             for q, v in kicks]
 
 
+START_ATTEMPTS = 4
+
+
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
+    """Prepare, a first load with four takes, and a reopened load with two takes and the
+    bounce. Each step runs in a fresh JACK server and bridge (the session and the plan log
+    stay): Ardour 7.3 loading a session now and then breaks jackd2 1.9.21's request stream
+    ("CheckSize", see tests/bridge/ardour_session.py), and such a step is run again, up to
+    START_ATTEMPTS times; when every try broke that way the test is skipped, naming the bug."""
     if missing := missing_tools():
         pytest.skip(f"needs the Debian packages {', '.join(missing)} (make test installs them)")
     built = subprocess.run(["make", "-C", str(HERE.parents[1] / "hostlink")], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
-    with ArdourPluginStudio(tmp_path_factory.mktemp("ardour-hostlink"), HERE.parents[1] / "hostlink" / "build") as s:
-        s.run("prepare")
-        first = s.run("take", "play,play,locate-playing,loop", name="first")
-        reopened = s.run("take", "play,play", name="reopened")
-        yield s, first, reopened
+    workdir = tmp_path_factory.mktemp("ardour-hostlink")
+    build = HERE.parents[1] / "hostlink" / "build"
+
+    def step(mode: str, scenarios: str = "", name: str = "") -> tuple[ArdourPluginStudio, list[str]]:
+        for _ in range(START_ATTEMPTS):
+            try:
+                with ArdourPluginStudio(workdir, build) as s:
+                    return s, s.run(mode, scenarios, name=name)
+            except RuntimeError:
+                if "CheckSize" not in (workdir / "jackd.log").read_text(errors="replace"):
+                    raise
+        pytest.skip(f"JACK broke all {START_ATTEMPTS} tries to {mode} (Ardour 7.3 with jackd2 1.9.21: 'CheckSize')")
+
+    step("prepare")
+    _, first = step("take", "play,play,locate-playing,loop", "first")
+    s, reopened = step("take", "play,play,bounce", "reopened")
+    return s, first, reopened
 
 
 def test_ardour_records_every_kick_where_the_bridge_planned_it(studio):
@@ -131,3 +160,27 @@ def test_a_reopened_session_has_the_plugins_style_and_gives_the_same_kicks(studi
     _, first, reopened = studio
     assert "PORT Random style seed=7" in reopened and "PORT Peak threshold=0.3" in reopened
     assert takes_of(reopened)[1] == takes_of(first)[1]
+
+
+def onsets(path: Path, *, gap: int = 2000) -> np.ndarray:
+    """Samples where the bounce's audio rises over ONSET_LEVEL after `gap` quiet samples."""
+    from pedalboard.io import AudioFile
+
+    with AudioFile(str(path)) as f:
+        loud = np.abs(f.read(f.frames)).max(axis=0) > ONSET_LEVEL
+    starts = np.flatnonzero(loud)
+    return starts[np.diff(np.concatenate([[-gap - 1], starts])) > gap]
+
+
+def test_ardours_freewheeling_export_holds_every_planned_kick_on_its_sample(studio):
+    """Ardour exports bars 1-6 (freewheeling, the plugin's lv2:freeWheeling port set by
+    Ardour) through a synth after the plugin: a note starts for every kick the real-time
+    take recorded, each the same few samples (the synth's rise) after the planned sample."""
+    s, first, _ = studio
+    heard = onsets(s.export / "bounce.wav")
+    recorded = [q for q, _ in takes_of(first)[1][1] if q < BOUNCE_BARS * 4]
+    planned = [p for p, _ in planned_kicks(s.plan)]
+    want = np.array([min(planned, key=lambda p: abs(p - q)) for q in recorded]) * SAMPLES_PER_QUARTER
+    assert len(heard) == len(want) >= 6, (heard, want)
+    rise = heard - np.round(want)
+    assert 0 <= rise.min() and rise.max() <= 32 and rise.max() - rise.min() <= 2, rise
