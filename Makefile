@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bridge_generation.py
 	$(PY) benchmarks/bridge_jack.py
 	$(PY) benchmarks/bridge_ardour.py
+	$(MAKE) hostlink && $(PY) benchmarks/hostlink_block_time.py
 
 # --- the shipped model's recipe: `make corpus`, then `make model` (docs/results.md) ---
 KICKGEN := $(VENV)/bin/kickgen
