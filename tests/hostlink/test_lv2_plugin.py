@@ -5,7 +5,8 @@ which also records what the plugin plays, in transport frames), talking to the r
 on the very sample the bridge's plan gives it, through play, stop, locate while stopped,
 locate while rolling and a loop, and no note is left sounding; the style set on the
 plugin's ports (saved with a project as hosts save port values) is the one the kicks have,
-and the plugin started again with the same settings plays the same kicks."""
+the plugin started again with the same settings plays the same kicks, and a freewheeling
+bounce holds the real-time take's kicks."""
 
 from __future__ import annotations
 
