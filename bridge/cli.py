@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
         return
     from kickgen.bridge.clock import TICKS_PER_SIXTEENTH, Meter
     from kickgen.bridge.core import BridgeCore, BridgeSettings, Controls
-    from kickgen.bridge.generator import ContextSong, KickGenerator, Style
+    from kickgen.bridge.generator import ContextSong, KickGenerator
     from kickgen.bridge.memory import BarMemory
     from kickgen.bridge.runner import BridgeRunner
     from kickgen.engine.runtime.bundle import load_bundle
@@ -127,8 +127,7 @@ def run(args: argparse.Namespace) -> None:
         ticks_per_song_position=TICKS_PER_SIXTEENTH if args.song_position == "sixteenths" else 1,
     )
     if args.host_link:
-        serve_host_link(args, settings, slots, Style(slots[0][1], args.threshold, args.quantize),
-                        KickGenerator(bundle, context), context.notes if context else None)
+        serve_host_link(args, settings, slots, KickGenerator(bundle, context), context.notes if context else None)
         return
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
                       threshold=args.threshold, grid=args.quantize)
@@ -173,11 +172,14 @@ def run(args: argparse.Namespace) -> None:
         raise BridgeError(f"{runner.failure}; every note was silenced")
 
 
-def serve_host_link(args: argparse.Namespace, settings, slots, style, generate, context_notes) -> None:
-    """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM."""
+def serve_host_link(args: argparse.Namespace, settings, slots, generate, context_notes) -> None:
+    """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM; each starts in the
+    first slot's style, with --threshold and --quantize."""
+    from kickgen.bridge.generator import Style
     from kickgen.bridge.hostlink import HostLinkServer, PluginSession, default_socket_path
     from kickgen.bridge.memory import BarMemory
 
+    style = Style(slots[0][1], args.threshold, args.quantize)
     path = args.socket or default_socket_path()
     try:
         server = HostLinkServer(

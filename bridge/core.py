@@ -53,6 +53,26 @@ class BridgeSettings:
     # it; 1 for a DAW that counts clocks (Ardour 7 sends beats x 24, see README)
     ticks_per_song_position: int = TICKS_PER_SIXTEENTH
 
+    def role_of(self, channel: int, note: int) -> str | None:
+        """What a note-on on `channel` (1-based) is to the bridge: "snare", "bass", or None
+        (the rest of the kit, incoming kicks, the control channel, other channels)."""
+        if channel == self.drum_channel:
+            return "snare" if note in self.snare_notes else None
+        if channel != self.controls.channel and (self.bass_channels is None or channel in self.bass_channels):
+            return "bass"
+        return None
+
+
+def kick_notes(kicks: list[Kick], note_length_ticks: float) -> list[tuple[float, float, int]]:
+    """A bar's kicks in order as (tick, length in ticks, MIDI velocity 1..127): a note lasts
+    `note_length_ticks`, or half the gap to the next kick when that is shorter."""
+    ordered = sorted(kicks)
+    notes = []
+    for i, (tick, velocity) in enumerate(ordered):
+        gap = ordered[i + 1][0] - tick if i + 1 < len(ordered) else np.inf
+        notes.append((tick, min(note_length_ticks, max(gap * 0.5, 0.1)), int(np.clip(round(velocity * 127), 1, 127))))
+    return notes
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -155,15 +175,8 @@ class BridgeCore:
 
     def _note(self, t: float, channel: int, note: int, velocity: int) -> None:
         s = self.settings
-        if not self.clock.playing or self.clock.last_position is None:
-            return
-        if channel == s.drum_channel:
-            if note not in s.snare_notes:
-                return  # kicks (and the rest of the kit) are not context
-            role = "snare"
-        elif s.bass_channels is None or channel in s.bass_channels:
-            role = "bass"
-        else:
+        role = s.role_of(channel, note)  # kicks (and the rest of the kit) are not context
+        if role is None or not self.clock.playing or self.clock.last_position is None:
             return
         position = self.clock.position_at(t)
         bar = int(position // s.meter.ticks_per_bar)
@@ -288,15 +301,12 @@ class BridgeCore:
         before position `now` are missed."""
         bar_start = bar * self.settings.meter.ticks_per_bar
         self.committed[bar] = kicks
-        ordered = sorted(kicks)
-        for i, (tick, velocity) in enumerate(ordered):
+        for tick, length, velocity in kick_notes(kicks, self.settings.note_length_ticks):
             position = bar_start + tick
             if position < now - 1e-9:
                 self.missed_deadlines += 1
                 continue
-            gap = ordered[i + 1][0] - tick if i + 1 < len(ordered) else np.inf
-            length = min(self.settings.note_length_ticks, max(gap * 0.5, 0.1))
-            heapq.heappush(self.pending, Pending(position, 1, int(np.clip(round(velocity * 127), 1, 127))))
+            heapq.heappush(self.pending, Pending(position, 1, velocity))
             heapq.heappush(self.pending, Pending(position + length, 0))
 
     # --- output -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import numpy as np
 
 from kickgen.bridge import hostlink_wire as wire
 from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
-from kickgen.bridge.core import BridgeSettings
+from kickgen.bridge.core import BridgeSettings, kick_notes
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
 
@@ -113,19 +113,12 @@ class PluginSession:
         t = self.transport
         if epoch != self.epoch or t is None or not t.has_bbt:
             return
-        s = self.settings
         for event in events:
             status = event.message[0]
             if len(event.message) < 3 or status & 0xF0 != 0x90 or event.message[2] == 0:
                 continue
-            channel, note = (status & 0x0F) + 1, event.message[1]
-            if channel == s.drum_channel:
-                if note not in s.snare_notes:
-                    continue
-                role = "snare"
-            elif channel != s.controls.channel and (s.bass_channels is None or channel in s.bass_channels):
-                role = "bass"
-            else:
+            role = self.settings.role_of((status & 0x0F) + 1, event.message[1])
+            if role is None:
                 continue
             bar = int(np.floor(event.qn / t.qn_per_bar + 1e-9))
             if self.memory.current_bar is not None and bar < self.memory.current_bar:
@@ -154,16 +147,13 @@ class PluginSession:
         start, end = request.bar * bar_qn, (request.bar + 1) * bar_qn
         from_qn = max(start, t.qn) if request.bar == t.bar else start
         on, off = 0x90 | (s.channel - 1), 0x80 | (s.channel - 1)
-        ordered = sorted(kicks)
         events = []
-        for i, (tick, velocity) in enumerate(ordered):
+        for tick, length, velocity in kick_notes(kicks, s.note_length_ticks):
             qn = start + tick / TICKS_PER_QUARTER
             if qn < from_qn:
                 continue
-            gap = ordered[i + 1][0] - tick if i + 1 < len(ordered) else np.inf
-            length_qn = min(s.note_length_ticks, max(gap * 0.5, 0.1)) / TICKS_PER_QUARTER
-            events.append(wire.Event(qn, (on, s.note, int(np.clip(round(velocity * 127), 1, 127)))))
-            events.append(wire.Event(min(qn + length_qn, end - BAR_END_MARGIN_QN), (off, s.note, 0)))
+            events.append(wire.Event(qn, (on, s.note, velocity)))
+            events.append(wire.Event(min(qn + length / TICKS_PER_QUARTER, end - BAR_END_MARGIN_QN), (off, s.note, 0)))
         return Plan(request.bar, self.epoch, from_qn, end, events[: wire.MAX_EVENTS])
 
 

@@ -146,7 +146,7 @@ class ArdourStudio(JackGraph):
             (self.workdir / "ardour-prepare.log").write_text(prepared.stdout + prepared.stderr)
             if prepared.returncode != 0 or "DONE" not in prepared.stdout:
                 raise RuntimeError(f"Ardour could not prepare the session; see {self.workdir / 'ardour-prepare.log'}")
-            self.flag_loop_range()
+            flag_loop_range(self.session_dir / "take.ardour")
             self.ardour = self._start([ARDOUR_LUA, str(HERE / "ardour_take.lua")], env=self.lua_env("take"),
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self.ardour_log.open("w"), text=True)
@@ -179,9 +179,6 @@ class ArdourStudio(JackGraph):
                 return lines
             lines.append(line.strip())
         raise RuntimeError(f"Ardour ended before {word}; see {self.ardour_log}")
-
-    def flag_loop_range(self) -> None:
-        flag_loop_range(self.session_dir / "take.ardour")
 
     def take(self, scenario: str) -> Take:
         """One take; the recorder's and the bridge's logs are read from where it began."""

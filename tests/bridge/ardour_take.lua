@@ -19,50 +19,11 @@
 local env = os.getenv
 local LOOP_RANGE = "kickgen loop"
 local TEMPO_BAR = 33  -- where the session's tempo changes: past every other scenario's bars
-local TRS = ARDOUR.TransportRequestSource.TRS_UI
 local NoGroup = PBD.GroupControlDisposition.NoGroup
 
-local function wait_s(seconds) ARDOUR.LuaAPI.usleep(math.floor(seconds * 1e6)) end
-
-local function connect(from, to)  -- through Ardour's own JACK client (no forked jack_connect)
-	assert(Session:engine():connect(from, to) == 0, "cannot connect " .. from .. " to " .. to)
-end
-
-local function track(name)
-	for route in Session:get_routes():iter() do
-		if route:name() == name then return route:to_track() end
-	end
-	local midi = ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1)
-	local list = Session:new_midi_track(midi, midi, false, ARDOUR.PluginInfo(), nil, nil, 1, name,
-	                                    ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
-	for t in list:iter() do return t end
-end
-
-local function mark(what) print(string.format("MARK %s %d", what, Session:transport_sample())) end
-
-local function sample_of_bar(bar)  -- bar 1 starts at sample 0, 4/4
-	return Temporal.TempoMap.read():sample_at_beats(Temporal.Beats((bar - 1) * 4, 0))
-end
-
-local function locate(sample, roll)
-	local disposition = roll and ARDOUR.LocateTransportDisposition.MustRoll or ARDOUR.LocateTransportDisposition.MustStop
-	Session:request_locate(sample, false, disposition, TRS)
-	wait_s(0.3)
-end
-
-local function roll(seconds)
-	Session:maybe_enable_record(false)  -- a stop ends recording; the armed track records again
-	Session:request_roll(TRS)
-	wait_s(0.2)
-	mark("roll")
-	wait_s(seconds)
-end
-
-local function stop()
-	mark("stop")
-	Session:request_stop(false, false, TRS)
-	wait_s(0.5)
-end
+local A = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "ardour_common.lua")
+local wait_s, connect, track, mark, sample_of_bar = A.wait_s, A.connect, A.track, A.mark, A.sample_of_bar
+local locate, roll, stop = A.locate, A.roll, A.stop
 
 local function arm(t, on)
 	t:rec_enable_control():set_value(on and 1 or 0, NoGroup)
@@ -155,32 +116,12 @@ local function prepare()
 	Session:save_state("", false, false, false, false, false)
 end
 
-local function quarters(beats)  -- Ardour 7.3 binds only Beats:str(), "beats:ticks" (1920 a quarter)
-	local whole, ticks = beats:str():match("^(-?%d+):(-?%d+)$")
-	return tonumber(whole) + tonumber(ticks) / 1920
-end
-
 local function print_kicks(kicks, old_regions)
 	local map = Temporal.TempoMap.read()
-	local function sample_at(q)
-		local whole = math.floor(q)
-		return map:sample_at_beats(Temporal.Beats(whole, math.floor((q - whole) * 1920 + 0.5)))
-	end
-	for region in kicks:playlist():region_list():iter() do
-		if not old_regions[region:name()] then
-			-- where the source's beat 0 lies in the session, in quarter notes, and the region's span
-			local first = quarters(map:quarters_at(region:position()))
-			local origin = first - quarters(region:start():beats())
-			local last = quarters(map:quarters_at(Temporal.timepos_t(region:position():samples() + region:length():samples())))
-			for note in ARDOUR.LuaAPI.note_list(region:to_midiregion():model()):iter() do
-				local at = origin + quarters(note:time())
-				if at >= first and at < last then  -- a loop take's regions share one source
-					local sample, on_grid = sample_at(at), sample_at(math.floor(at * 4 + 0.5) / 4)
-					print(string.format("KICK %.6f %d %.3f %d", at, sample, (sample - on_grid) / 44.1, note:velocity()))
-				end
-			end
-		end
-	end
+	A.recorded_notes(kicks, old_regions, function(at, note)
+		local sample, on_grid = A.sample_at(map, at), A.sample_at(map, math.floor(at * 4 + 0.5) / 4)
+		print(string.format("KICK %.6f %d %.3f %d", at, sample, (sample - on_grid) / 44.1, note:velocity()))
+	end)
 end
 
 local function take()
@@ -200,8 +141,7 @@ local function take()
 		io.stdout:flush()
 		local scenario = io.read("l")
 		if scenario == nil or scenario == "quit" then break end
-		local old_regions = {}
-		for region in kicks:playlist():region_list():iter() do old_regions[region:name()] = true end
+		local old_regions = A.region_names(kicks)
 		scenarios[scenario](tonumber(env("TAKE_BARS")))
 		print_kicks(kicks, old_regions)
 		print("END")

@@ -7,57 +7,20 @@
 -- prints what "kicks" recorded in each, then saves it (a reopened session plays with the
 -- ports the project saved):
 --   TAKE <scenario>
---   BOUNCED                          after the scenario "bounce" (always the last)
+--   BOUNCED                          after the scenario "bounce" (run last, after the save)
 --   MARK <what> <sample>
 --   KICK <quarters> <sample> <velocity>
 --   PORT <symbol> <value>            the plugin's control inputs as the session has them
 
 local env = os.getenv
-local TRS = ARDOUR.TransportRequestSource.TRS_UI
 local NoGroup = PBD.GroupControlDisposition.NoGroup
 local PLUGIN = "urn:kickgen:hostlink"
 
-local function wait_s(seconds) ARDOUR.LuaAPI.usleep(math.floor(seconds * 1e6)) end
+local A = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "../bridge/ardour_common.lua")
+local wait_s, connect, track, mark, sample_of_bar = A.wait_s, A.connect, A.track, A.mark, A.sample_of_bar
+local locate, roll, stop = A.locate, A.roll, A.stop
 
-local function connect(from, to)
-	assert(Session:engine():connect(from, to) == 0, "cannot connect " .. from .. " to " .. to)
-end
-
-local function track(name)
-	for route in Session:get_routes():iter() do
-		if route:name() == name then return route:to_track() end
-	end
-	local midi = ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1)
-	local list = Session:new_midi_track(midi, midi, false, ARDOUR.PluginInfo(), nil, nil, 1, name,
-	                                    ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
-	for t in list:iter() do return t end
-end
-
-local function mark(what) print(string.format("MARK %s %d", what, Session:transport_sample())) end
 local function bar_seconds() return 4 * 60 / tonumber(env("HL_BPM")) end
-local function sample_of_bar(bar)
-	return Temporal.TempoMap.read():sample_at_beats(Temporal.Beats((bar - 1) * 4, 0))
-end
-
-local function locate(sample, roll)
-	local disposition = roll and ARDOUR.LocateTransportDisposition.MustRoll or ARDOUR.LocateTransportDisposition.MustStop
-	Session:request_locate(sample, false, disposition, TRS)
-	wait_s(0.3)
-end
-
-local function roll(seconds)
-	Session:maybe_enable_record(false)
-	Session:request_roll(TRS)
-	wait_s(0.2)
-	mark("roll")
-	wait_s(seconds)
-end
-
-local function stop()
-	mark("stop")
-	Session:request_stop(false, false, TRS)
-	wait_s(0.5)
-end
 
 local function plugin_of(parts)
 	for i = 0, 16 do
@@ -67,17 +30,21 @@ local function plugin_of(parts)
 	end
 end
 
-local function print_ports(proc)  -- LuaAPI reads controls by their count among the controls
-	local plugin = proc:to_insert():plugin(0)
-	local nth = 0
+-- The plugin's controls as (nth, label, is input): LuaAPI's get/set_processor_param count
+-- controls only, not the plugin's ports.
+local function controls(proc)
+	local plugin, found = proc:to_insert():plugin(0), {}
 	for j = 0, plugin:parameter_count() - 1 do
 		if plugin:parameter_is_control(j) then
-			if plugin:parameter_is_input(j) then
-				local value = ARDOUR.LuaAPI.get_processor_param(proc, nth, false)
-				print(string.format("PORT %s=%g", plugin:parameter_label(j), value))
-			end
-			nth = nth + 1
+			found[#found + 1] = {#found, plugin:parameter_label(j), plugin:parameter_is_input(j)}
 		end
+	end
+	return found
+end
+
+local function print_ports(proc)
+	for _, c in ipairs(controls(proc)) do
+		if c[3] then print(string.format("PORT %s=%g", c[2], ARDOUR.LuaAPI.get_processor_param(proc, c[1], false))) end
 	end
 end
 
@@ -111,28 +78,11 @@ local scenarios = {
 	end,
 }
 
-local function quarters(beats)
-	local whole, ticks = beats:str():match("^(-?%d+):(-?%d+)$")
-	return tonumber(whole) + tonumber(ticks) / 1920
-end
-
 local function print_kicks(kicks, old_regions)
 	local map = Temporal.TempoMap.read()
-	for region in kicks:playlist():region_list():iter() do
-		if old_regions[region:name()] then goto next_region end
-		local first = quarters(map:quarters_at(region:position()))
-		local origin = first - quarters(region:start():beats())
-		local last = quarters(map:quarters_at(Temporal.timepos_t(region:position():samples() + region:length():samples())))
-		for note in ARDOUR.LuaAPI.note_list(region:to_midiregion():model()):iter() do
-			local at = origin + quarters(note:time())
-			if at >= first and at < last then
-				local whole = math.floor(at)
-				local sample = map:sample_at_beats(Temporal.Beats(whole, math.floor((at - whole) * 1920 + 0.5)))
-				print(string.format("KICK %.6f %d %d", at, sample, note:velocity()))
-			end
-		end
-		::next_region::
-	end
+	A.recorded_notes(kicks, old_regions, function(at, note)
+		print(string.format("KICK %.6f %d %d", at, A.sample_at(map, at), note:velocity()))
+	end)
 end
 
 local function prepare()
@@ -147,17 +97,11 @@ local function prepare()
 	local proc = ARDOUR.LuaAPI.new_plugin(Session, PLUGIN, ARDOUR.PluginType.LV2, "")
 	assert(not proc:isnil(), "Ardour cannot load " .. PLUGIN)
 	assert(parts:add_processor_by_index(proc, 0, nil, true) == 0, "cannot add the plugin to parts")
-	-- the settings as a producer turns them: by the control's name (LuaAPI counts controls only)
-	local plugin = proc:to_insert():plugin(0)
+	-- the settings as a producer turns them: by the control's name
 	for name, value in (env("HL_CONTROLS") or ""):gmatch("([%w ]+)=([%d.]+)") do
-		local nth, set = 0, false
-		for j = 0, plugin:parameter_count() - 1 do
-			if plugin:parameter_is_control(j) then
-				if plugin:parameter_label(j) == name then
-					set = ARDOUR.LuaAPI.set_processor_param(proc, nth, tonumber(value))
-				end
-				nth = nth + 1
-			end
+		local set = false
+		for _, c in ipairs(controls(proc)) do
+			if c[2] == name then set = ARDOUR.LuaAPI.set_processor_param(proc, c[1], tonumber(value)) end
 		end
 		assert(set, "cannot set the plugin's control " .. name)
 	end
@@ -196,22 +140,20 @@ local function take()
 	print_ports(assert(plugin_of(parts), "the session has no kickgen plugin on parts"))
 	kicks:rec_enable_control():set_value(1, NoGroup)
 	wait_s(1.0)  -- the plugin's link finds the bridge
+	local bouncing = false
 	for scenario in env("HL_SCENARIO"):gmatch("[%w-]+") do
 		if scenario == "bounce" then
-			kicks:rec_enable_control():set_value(0, NoGroup)
-			Session:save_state("", false, false, false, false, false)
-			bounce()
-			goto done
+			bouncing = true
+		else
+			local old_regions = A.region_names(kicks)
+			print("TAKE " .. scenario)
+			scenarios[scenario]()
+			print_kicks(kicks, old_regions)
 		end
-		local old_regions = {}
-		for region in kicks:playlist():region_list():iter() do old_regions[region:name()] = true end
-		print("TAKE " .. scenario)
-		scenarios[scenario]()
-		print_kicks(kicks, old_regions)
 	end
 	kicks:rec_enable_control():set_value(0, NoGroup)
 	Session:save_state("", false, false, false, false, false)
-	::done::
+	if bouncing then bounce() end
 end
 
 AudioEngine:set_backend("JACK", "ardour", "")
