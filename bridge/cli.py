@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> None:
         ticks_per_song_position=TICKS_PER_SIXTEENTH if args.song_position == "sixteenths" else 1,
     )
     if args.host_link:
-        serve_host_link(args, settings, slots, KickGenerator(bundle, context), context.notes if context else None)
+        serve_host_link(args, settings, slots, KickGenerator(bundle, context), context.notes if context else None,
+                        model_id=bundle.id[:12])
         return
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
                       threshold=args.threshold, grid=args.quantize)
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> None:
         raise BridgeError(f"{runner.failure}; every note was silenced")
 
 
-def serve_host_link(args: argparse.Namespace, settings, slots, generate, context_notes) -> None:
+def serve_host_link(args: argparse.Namespace, settings, slots, generate, context_notes, *, model_id: str) -> None:
     """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM; each starts in the
     first slot's style, with --threshold and --quantize."""
     from kickgen.bridge.generator import Style
@@ -184,7 +185,7 @@ def serve_host_link(args: argparse.Namespace, settings, slots, generate, context
     try:
         server = HostLinkServer(
             path, lambda instance: PluginSession(instance, settings, slots, style, BarMemory(context_notes)),
-            generate, log=args.log)
+            generate, model_id=model_id, log=args.log)
     except OSError as exc:
         raise InputFileError(path, f"cannot listen there ({exc.strerror or exc})") from None
     done = threading.Event()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -60,8 +61,9 @@ class Plan:
 @dataclass
 class PluginSession:
     """One plugin instance: its timeline (epoch), meter and tempo, the notes its track
-    played (bar memory), its style (`slots[0]` until the plugin asks for another) and the
-    bars planned in this epoch."""
+    played (bar memory), its style (`slots[0]` until the plugin asks for another: the
+    settings that asked, the style's name, and why a saved style could not be played as
+    saved) and the bars planned in this epoch."""
 
     instance: int
     settings: BridgeSettings
@@ -71,14 +73,39 @@ class PluginSession:
     epoch: int = -1
     transport: wire.Transport | None = None
     planned: set[int] = field(default_factory=set)
+    asked: wire.StyleSettings = field(init=False)
+    style_name: str = field(init=False)
+    mismatch: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.asked = wire.StyleSettings(0, 0, self.style.threshold)
+        self.style_name = self.slots[0][0]
 
     def on_style(self, asked: wire.StyleSettings) -> list[GenerationRequest]:
-        """The track's style settings: a new style applies from the next bar not yet
-        started (the bar playing keeps its kicks); returns the bars to plan again."""
+        """The track's style settings: the bridge's preset slot, or a random style drawn
+        with the seed; returns the bars to plan again (`restyle`)."""
         if asked.seed > 0:
             code = np.random.default_rng(asked.seed).standard_normal(len(self.slots[0][1])).astype(np.float32)
+            name = f"random (seed {asked.seed})"
         else:
-            code = self.slots[asked.slot if 0 <= asked.slot < len(self.slots) else 0][1]
+            name, code = self.slots[asked.slot if 0 <= asked.slot < len(self.slots) else 0]
+        return self.restyle(asked, name, code)
+
+    def on_saved_style(self, saved: wire.StyleState, model_id: str) -> list[GenerationRequest]:
+        """A style the project saved: its code as it is when it was made for this model
+        (whatever the bridge's slots are now); else the style its settings choose here,
+        with `mismatch` saying why."""
+        asked = wire.StyleSettings(saved.slot, saved.seed, saved.threshold)
+        if saved.model != model_id or len(saved.code) != len(self.slots[0][1]):
+            self.mismatch = f"style {saved.name!r} was saved for model {saved.model}; this bridge runs {model_id}"
+            return self.on_style(asked)
+        self.mismatch = None
+        return self.restyle(asked, saved.name, np.asarray(saved.code, dtype=np.float32))
+
+    def restyle(self, asked: wire.StyleSettings, name: str, code: np.ndarray) -> list[GenerationRequest]:
+        """Play `code` from the next bar not yet started (the bar playing keeps its
+        kicks); returns the bars to plan again."""
+        self.asked, self.style_name = asked, name
         style = Style(code, float(np.clip(asked.threshold, 0.0, 1.0)), self.style.grid)
         if style.key() == self.style.key():
             return []
@@ -89,6 +116,12 @@ class PluginSession:
         keep = t.bar if t.playing else t.bar - 1
         self.planned = {bar for bar in self.planned if bar <= keep}
         return self.on_transport(self.epoch, t)
+
+    def style_state(self, model_id: str) -> wire.StyleState:
+        """The style played now, as the plugin saves it with the project."""
+        a = self.asked
+        return wire.StyleState(a.slot, a.seed, a.threshold, self.style_name, model_id,
+                               tuple(float(v) for v in self.style.code))
 
     def on_transport(self, epoch: int, t: wire.Transport) -> list[GenerationRequest]:
         """A transport report: the bars to plan now (the one it is in and the next)."""
@@ -163,9 +196,10 @@ class HostLinkServer:
 
     def __init__(
         self, path: Path, new_session: Callable[[int], PluginSession], generate: Callable[[GenerationRequest], list],
-        *, log: Path | None = None,
+        *, model_id: str, log: Path | None = None,
     ) -> None:
         self.path = path
+        self.model_id = model_id  # the bundle id's first 12 hex digits, as styles are saved with
         self.new_session = new_session
         self.generate = generate
         self.sessions: dict[int, PluginSession] = {}
@@ -207,8 +241,16 @@ class HostLinkServer:
             self.write_log({"instance": header.instance, "hello": {"rate": body.sample_rate, "host": body.host}})
         elif header.kind == wire.NOTES:
             session.on_notes(header.epoch, body)
-        elif header.kind == wire.STYLE:
-            for request in session.on_style(body):
+        elif header.kind in (wire.STYLE, wire.SAVED_STYLE):
+            saved = header.kind == wire.SAVED_STYLE
+            requests = session.on_saved_style(body, self.model_id) if saved else session.on_style(body)
+            self.send(session, wire.encode_style_state(wire.STYLE_STATE, session.instance, header.epoch,
+                                                       session.style_state(self.model_id)))
+            self.write_log({"instance": session.instance, "style": session.style_name, "saved": saved,
+                            **({"mismatch": session.mismatch} if saved and session.mismatch else {})})
+            if saved and session.mismatch:
+                print(f"kickgen-bridge: {session.mismatch}: playing {session.style_name!r}", file=sys.stderr)
+            for request in requests:
                 self.answer(session, request)
         elif header.kind == wire.TRANSPORT:
             for request in session.on_transport(header.epoch, body):
@@ -219,17 +261,24 @@ class HostLinkServer:
         plan = session.plan(request, self.generate(request))
         if plan is None:
             return
-        datagram = wire.encode_kicks(session.instance, plan.epoch, plan.from_qn, plan.to_qn, plan.events)
-        try:
-            self.sock.sendto(datagram, self.peers[session.instance])
-        except OSError as exc:  # the plugin went away; it says hello again when it is back
-            self.stats["undelivered"] += 1
-            self.write_log({"instance": session.instance, "undelivered": str(exc)})
+        if not self.send(session, wire.encode_kicks(session.instance, plan.epoch, plan.from_qn, plan.to_qn,
+                                                    plan.events)):
             return
         self.stats["plans"] += 1
         self.write_log({"instance": session.instance, "epoch": plan.epoch, "bar": plan.bar,
                         "window_qn": [plan.from_qn, plan.to_qn], "ms": round(1e3 * (time.perf_counter() - started), 2),
                         "events": [[e.qn, list(e.message)] for e in plan.events]})
+
+    def send(self, session: PluginSession, datagram: bytes) -> bool:
+        """Send to the session's plugin; False (logged) when it went away: it says hello
+        again when it is back."""
+        try:
+            self.sock.sendto(datagram, self.peers[session.instance])
+        except OSError as exc:
+            self.stats["undelivered"] += 1
+            self.write_log({"instance": session.instance, "undelivered": str(exc)})
+            return False
+        return True
 
     def write_log(self, record: dict) -> None:
         if self.log:

@@ -1,4 +1,4 @@
-"""The host link's wire format, version 1 (`hostlink/core/hl_proto.h` is the C side).
+"""The host link's wire format, version 2 (`hostlink/core/hl_proto.h` is the C side).
 
 One message per Unix datagram, little-endian. Every message starts with a 16-byte header:
 "KGHL", u16 version, u16 type, u32 instance id, u32 epoch. The epoch grows on every flush
@@ -7,9 +7,13 @@ message it answers, and the plugin drops answers for an epoch it has left.
 
 plugin -> bridge: HELLO (sample rate, host and plugin names), TRANSPORT (play state, frame,
 bar, quarter note, beat in bar, tempo, meter, why it was sent), NOTES (the track's MIDI
-stamped in quarter notes from the song's start), STYLE (the track's style settings), BYE.
+stamped in quarter notes from the song's start), STYLE (the track's style settings),
+SAVED_STYLE (the style a project saved: played as it is, whatever the bridge's slots), BYE.
 bridge -> plugin: KICKS (a window [from_qn, to_qn) and the events that replace whatever the
-plugin had queued there).
+plugin had queued there), STYLE_STATE (the style the bridge now plays for the plugin: what
+the plugin saves with the project).
+
+Version 2 added SAVED_STYLE and STYLE_STATE.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-VERSION = 1
+VERSION = 2
 MAGIC = b"KGHL"
-HELLO, TRANSPORT, NOTES, KICKS, BYE, STYLE = 1, 2, 3, 4, 5, 6
+HELLO, TRANSPORT, NOTES, KICKS, BYE, STYLE, SAVED_STYLE, STYLE_STATE = 1, 2, 3, 4, 5, 6, 7, 8
 WHY_NAMES = {0: "change", 1: "bar", 2: "locate", 3: "stop", 4: "connect"}
 MAX_EVENTS = 128  # events in one KICKS answer (HL_WINDOW_MAX)
+MAX_CODE = 64  # code values in one style state (HL_CODE_MAX)
 
 _HEADER = struct.Struct("<4sHHII")
 _HELLO = struct.Struct("<dI32s16s")
@@ -30,10 +35,11 @@ _EVENT = struct.Struct("<dB3s4x")
 _COUNT = struct.Struct("<Hxx")
 _WINDOW = struct.Struct("<ddHxx")
 _STYLE = struct.Struct("<iid")
+_STYLE_STATE = struct.Struct("<iid32s16sHxx")
 
 
 class WireError(ValueError):
-    """A datagram that is not a version-1 host-link message."""
+    """A datagram that is not a version-2 host-link message."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,20 @@ class StyleSettings:
 
 
 @dataclass(frozen=True)
+class StyleState:
+    """A style as a project saves it: the settings that chose it (`slot`, `seed`,
+    `threshold`), its `name`, the `model` it was made for (the bundle id's first 12 hex
+    digits) and its `code`."""
+
+    slot: int
+    seed: int
+    threshold: float
+    name: str
+    model: str
+    code: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Event:
     """A MIDI message (1-3 bytes) at `qn` quarter notes from the song's start."""
 
@@ -110,9 +130,21 @@ def _events(body: bytes, offset: int, count: int) -> list[Event]:
     return events
 
 
-def decode(datagram: bytes) -> tuple[Header, Hello | Transport | StyleSettings | list[Event] | None]:
-    """A datagram's header and body (Hello, Transport, StyleSettings, the events of NOTES
-    or KICKS, or None for BYE); raises WireError for anything else."""
+def _text(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _style_state(body: bytes) -> StyleState:
+    slot, seed, threshold, name, model, size = _STYLE_STATE.unpack_from(body)
+    if size > MAX_CODE or len(body) < _STYLE_STATE.size + 4 * size:
+        raise WireError(f"a style code of {size} values, {(len(body) - _STYLE_STATE.size) // 4} sent")
+    code = struct.unpack_from(f"<{size}f", body, _STYLE_STATE.size)
+    return StyleState(slot, seed, threshold, _text(name), _text(model), code)
+
+
+def decode(datagram: bytes) -> tuple[Header, Hello | Transport | StyleSettings | StyleState | list[Event] | None]:
+    """A datagram's header and body (Hello, Transport, StyleSettings, StyleState, the
+    events of NOTES or KICKS, or None for BYE); raises WireError for anything else."""
     if len(datagram) < _HEADER.size:
         raise WireError(f"{len(datagram)} bytes, shorter than a header")
     magic, version, kind, instance, epoch = _HEADER.unpack_from(datagram)
@@ -122,7 +154,7 @@ def decode(datagram: bytes) -> tuple[Header, Hello | Transport | StyleSettings |
     try:
         if kind == HELLO:
             rate, _flags, host, plugin = _HELLO.unpack_from(body)
-            return header, Hello(rate, *(s.split(b"\0", 1)[0].decode(errors="replace") for s in (host, plugin)))
+            return header, Hello(rate, _text(host), _text(plugin))
         if kind == TRANSPORT:
             playing, has_bbt, why, *rest = _TRANSPORT.unpack_from(body)
             return header, Transport(bool(playing), bool(has_bbt), why, *rest)
@@ -134,6 +166,8 @@ def decode(datagram: bytes) -> tuple[Header, Hello | Transport | StyleSettings |
             return header, _events(body, _WINDOW.size, count)
         if kind == STYLE:
             return header, StyleSettings(*_STYLE.unpack_from(body))
+        if kind in (SAVED_STYLE, STYLE_STATE):
+            return header, _style_state(body)
         if kind == BYE:
             return header, None
     except struct.error as exc:
@@ -171,6 +205,16 @@ def encode_notes(instance: int, epoch: int, events: list[Event]) -> bytes:
 
 def encode_style(instance: int, epoch: int, style: StyleSettings) -> bytes:
     return _header(STYLE, instance, epoch) + _STYLE.pack(style.slot, style.seed, style.threshold)
+
+
+def encode_style_state(kind: int, instance: int, epoch: int, state: StyleState) -> bytes:
+    """SAVED_STYLE (plugin -> bridge) or STYLE_STATE (bridge -> plugin)."""
+    if len(state.code) > MAX_CODE:
+        raise ValueError(f"a style code of {len(state.code)} values; at most {MAX_CODE}")
+    return (_header(kind, instance, epoch)
+            + _STYLE_STATE.pack(state.slot, state.seed, state.threshold, state.name.encode()[:31],
+                                state.model.encode()[:15], len(state.code))
+            + struct.pack(f"<{len(state.code)}f", *state.code))
 
 
 def encode_bye(instance: int, epoch: int) -> bytes:

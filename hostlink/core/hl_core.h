@@ -120,9 +120,26 @@ int64_t hl_frame_of_qn(const hl_core *c, double qn);
 double hl_qn_per_frame(const hl_core *c);
 
 /* ---- the link thread ---- */
+#define HL_CODE_MAX 64 /* values in a style code */
+
+/* a style as the project saves it (STYLE_STATE in hl_proto.h) */
+typedef struct {
+	int32_t slot, seed;
+	double threshold;
+	char name[32], model[16]; /* NUL-terminated */
+	uint16_t size;
+	float code[HL_CODE_MAX];
+} hl_style_state;
+
 typedef struct hl_link hl_link;
 hl_link *hl_link_start(hl_core *c, uint32_t instance_id, const char *socket_path /* NULL: default */);
 void hl_link_stop(hl_link *l);
 bool hl_link_connected(const hl_link *l);
+/* Not real-time (a host's save and restore threads). The style to save: what the bridge
+ * last said it plays, else the style restored and not yet answered; false when neither. */
+bool hl_link_style_state(hl_link *l, hl_style_state *out);
+/* A saved style: sent to the bridge (SAVED_STYLE) for as long as the track's slot and seed
+ * are those it was saved with; the first other setting the audio thread reports ends it. */
+void hl_link_restore_style(hl_link *l, const hl_style_state *saved);
 
 #endif

@@ -33,6 +33,11 @@ struct hl_link {
 	bool have_transport;
 	hl_rec_style last_style;
 	bool have_style;
+	/* styles as saved with the project; guarded by `styles`, shared with save and restore */
+	pthread_mutex_t styles;
+	hl_style_state chosen, saved; /* what the bridge plays; what the project restored */
+	bool have_chosen, have_saved;
+	atomic_bool saved_changed;
 	uint8_t out[HL_DATAGRAM_MAX], in[HL_DATAGRAM_MAX];
 	size_t n_out;
 	uint32_t notes, notes_epoch;
@@ -51,8 +56,16 @@ static void put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t
 static void put_u32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static void put_u64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static void put_f64(uint8_t *p, double d) { uint64_t v; memcpy(&v, &d, 8); put_u64(p, v); }
+static void put_f32(uint8_t *p, float f) { uint32_t v; memcpy(&v, &f, 4); put_u32(p, v); }
 static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get_u32(const uint8_t *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
+static float get_f32(const uint8_t *p)
+{
+	uint32_t v = get_u32(p);
+	float f;
+	memcpy(&f, &v, 4);
+	return f;
+}
 static double get_f64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -126,14 +139,38 @@ static void send_transport(hl_link *l, const hl_rec_transport *t, uint8_t why)
 	send_datagram(l, p, o + 60);
 }
 
-static void send_style(hl_link *l, const hl_rec_style *s)
+static void send_saved_style(hl_link *l, const hl_style_state *s)
 {
-	uint8_t p[HL_HEADER_BYTES + 16];
-	size_t o = header(l, p, HL_MSG_STYLE, l->core->epoch);
+	uint8_t p[HL_HEADER_BYTES + HL_STYLE_STATE_BYTES + 4 * HL_CODE_MAX] = {0};
+	size_t o = header(l, p, HL_MSG_SAVED_STYLE, l->core->epoch);
 	put_u32(p + o, (uint32_t)s->slot);
 	put_u32(p + o + 4, (uint32_t)s->seed);
 	put_f64(p + o + 8, s->threshold);
-	send_datagram(l, p, sizeof p);
+	memcpy(p + o + 16, s->name, sizeof s->name);
+	memcpy(p + o + 48, s->model, sizeof s->model);
+	put_u16(p + o + 64, s->size);
+	for (uint16_t i = 0; i < s->size; i++)
+		put_f32(p + o + HL_STYLE_STATE_BYTES + 4 * i, s->code[i]);
+	send_datagram(l, p, o + HL_STYLE_STATE_BYTES + 4 * (size_t)s->size);
+}
+
+/* the style the track asks for: the saved one while its settings stand, else the settings */
+static void send_style(hl_link *l)
+{
+	pthread_mutex_lock(&l->styles);
+	if (l->have_saved) {
+		if (l->have_style)
+			l->saved.threshold = l->last_style.threshold;
+		send_saved_style(l, &l->saved);
+	} else if (l->have_style) {
+		uint8_t p[HL_HEADER_BYTES + 16];
+		size_t o = header(l, p, HL_MSG_STYLE, l->core->epoch);
+		put_u32(p + o, (uint32_t)l->last_style.slot);
+		put_u32(p + o + 4, (uint32_t)l->last_style.seed);
+		put_f64(p + o + 8, l->last_style.threshold);
+		send_datagram(l, p, sizeof p);
+	}
+	pthread_mutex_unlock(&l->styles);
 }
 
 static void try_connect(hl_link *l)
@@ -152,8 +189,7 @@ static void try_connect(hl_link *l)
 	l->fd = fd;
 	atomic_store(&l->connected, true);
 	send_hello(l);
-	if (l->have_style) /* before the transport, so that the first plans have the track's style */
-		send_style(l, &l->last_style);
+	send_style(l); /* before the transport, so that the first plans have the track's style */
 	if (l->have_transport)
 		send_transport(l, &l->last_transport, HL_WHY_CONNECT);
 	return;
@@ -195,7 +231,11 @@ static void from_core(hl_link *l)
 			flush_notes(l);
 			l->last_style = rec.s;
 			l->have_style = true;
-			send_style(l, &rec.s);
+			pthread_mutex_lock(&l->styles);
+			if (l->have_saved && (rec.s.slot != l->saved.slot || rec.s.seed != l->saved.seed))
+				l->have_saved = false; /* the track chose another style */
+			pthread_mutex_unlock(&l->styles);
+			send_style(l);
 		} else if (rec.type == HL_REC_NOTE) {
 			if (l->notes && (l->notes == NOTES_PER_DATAGRAM || rec.n.epoch != l->notes_epoch))
 				flush_notes(l);
@@ -210,10 +250,9 @@ static void from_core(hl_link *l)
 	flush_notes(l);
 }
 
-static void parse_answer(hl_link *l, const uint8_t *p, size_t n)
+static void parse_kicks(hl_link *l, const uint8_t *p, size_t n)
 {
-	if (n < 36 || memcmp(p, "KGHL", 4) || get_u16(p + 4) != HL_PROTO_VERSION || get_u16(p + 6) != HL_MSG_KICKS ||
-	    get_u32(p + 8) != l->instance)
+	if (n < 36)
 		return;
 	uint32_t count = get_u16(p + 32);
 	if (count > HL_WINDOW_MAX || n < 36 + (size_t)count * HL_EVENT_BYTES)
@@ -235,6 +274,36 @@ static void parse_answer(hl_link *l, const uint8_t *p, size_t n)
 		atomic_fetch_add_explicit(&l->core->dropped, 1, memory_order_relaxed);
 }
 
+static void parse_style_state(hl_link *l, const uint8_t *p, size_t n)
+{
+	const uint8_t *b = p + HL_HEADER_BYTES;
+	if (n < HL_HEADER_BYTES + HL_STYLE_STATE_BYTES)
+		return;
+	hl_style_state s = {.slot = (int32_t)get_u32(b), .seed = (int32_t)get_u32(b + 4), .threshold = get_f64(b + 8),
+	                    .size = get_u16(b + 64)};
+	if (s.size > HL_CODE_MAX || n < HL_HEADER_BYTES + HL_STYLE_STATE_BYTES + 4 * (size_t)s.size)
+		return;
+	memcpy(s.name, b + 16, sizeof s.name - 1);
+	memcpy(s.model, b + 48, sizeof s.model - 1);
+	for (uint16_t i = 0; i < s.size; i++)
+		s.code[i] = get_f32(b + HL_STYLE_STATE_BYTES + 4 * i);
+	pthread_mutex_lock(&l->styles);
+	l->chosen = s;
+	l->have_chosen = true;
+	pthread_mutex_unlock(&l->styles);
+}
+
+static void parse_answer(hl_link *l, const uint8_t *p, size_t n)
+{
+	if (n < HL_HEADER_BYTES || memcmp(p, "KGHL", 4) || get_u16(p + 4) != HL_PROTO_VERSION ||
+	    get_u32(p + 8) != l->instance)
+		return;
+	if (get_u16(p + 6) == HL_MSG_KICKS)
+		parse_kicks(l, p, n);
+	else if (get_u16(p + 6) == HL_MSG_STYLE_STATE)
+		parse_style_state(l, p, n);
+}
+
 static void *run(void *arg)
 {
 	hl_link *l = arg;
@@ -243,6 +312,8 @@ static void *run(void *arg)
 		if (l->fd < 0 && t >= l->next_try)
 			try_connect(l);
 		from_core(l);
+		if (atomic_exchange(&l->saved_changed, false))
+			send_style(l);
 		if (l->fd >= 0 && t - l->last_hello >= KEEPALIVE_S)
 			send_hello(l);
 		if (l->fd < 0) {
@@ -289,7 +360,13 @@ hl_link *hl_link_start(hl_core *c, uint32_t instance_id, const char *socket_path
 		snprintf(l->path, sizeof l->path, "%s/kickgen-hostlink.sock", dir && *dir ? dir : "/tmp");
 	atomic_init(&l->stop, false);
 	atomic_init(&l->connected, false);
+	atomic_init(&l->saved_changed, false);
+	if (pthread_mutex_init(&l->styles, NULL)) {
+		free(l);
+		return NULL;
+	}
 	if (pthread_create(&l->thread, NULL, run, l)) {
+		pthread_mutex_destroy(&l->styles);
 		free(l);
 		return NULL;
 	}
@@ -302,10 +379,34 @@ void hl_link_stop(hl_link *l)
 		return;
 	atomic_store(&l->stop, true);
 	pthread_join(l->thread, NULL);
+	pthread_mutex_destroy(&l->styles);
 	free(l);
 }
 
 bool hl_link_connected(const hl_link *l)
 {
 	return l && atomic_load((atomic_bool *)&l->connected);
+}
+
+bool hl_link_style_state(hl_link *l, hl_style_state *out)
+{
+	pthread_mutex_lock(&l->styles);
+	bool known = l->have_chosen || l->have_saved;
+	if (known)
+		*out = l->have_chosen ? l->chosen : l->saved;
+	pthread_mutex_unlock(&l->styles);
+	return known;
+}
+
+void hl_link_restore_style(hl_link *l, const hl_style_state *saved)
+{
+	pthread_mutex_lock(&l->styles);
+	l->saved = *saved;
+	l->saved.name[sizeof l->saved.name - 1] = l->saved.model[sizeof l->saved.model - 1] = '\0';
+	if (l->saved.size > HL_CODE_MAX)
+		l->saved.size = HL_CODE_MAX;
+	l->have_saved = true;
+	l->have_chosen = false; /* until the bridge answers the restored style */
+	pthread_mutex_unlock(&l->styles);
+	atomic_store(&l->saved_changed, true);
 }

@@ -1,6 +1,7 @@
 /* kickgen host link, LV2 front end: maps LV2 atoms to the core and back. */
 #define _GNU_SOURCE /* clock_gettime, getrandom */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -12,12 +13,14 @@
 #include <lv2/atom/util.h>
 #include <lv2/core/lv2.h>
 #include <lv2/midi/midi.h>
+#include <lv2/state/state.h>
 #include <lv2/time/time.h>
 #include <lv2/urid/urid.h>
 
 #include "../core/hl_core.h"
 
 #define HOSTLINK_URI "urn:kickgen:hostlink"
+#define STATE_URI HOSTLINK_URI "#"
 
 enum { PORT_IN = 0, PORT_OUT = 1, PORT_CONNECTED = 2, PORT_LATE = 3, PORT_SLOT = 4, PORT_SEED = 5, PORT_THRESHOLD = 6,
        PORT_FREEWHEEL = 7, PORT_WORST_RUN_US = 8 };
@@ -25,7 +28,8 @@ enum { PORT_IN = 0, PORT_OUT = 1, PORT_CONNECTED = 2, PORT_LATE = 3, PORT_SLOT =
 
 typedef struct {
 	LV2_URID atom_Int, atom_Long, atom_Float, atom_Double, atom_Blank, atom_Object, atom_Sequence, midi_Event, time_Position, time_frame, time_speed,
-		time_bar, time_barBeat, time_beatsPerMinute, time_beatsPerBar, time_beatUnit;
+		time_bar, time_barBeat, time_beatsPerMinute, time_beatsPerBar, time_beatUnit, atom_String, atom_Vector,
+		style_slot, style_seed, style_threshold, style_name, style_model, style_code;
 } Uris;
 
 typedef struct {
@@ -76,9 +80,17 @@ static LV2_Handle instantiate(const LV2_Descriptor *d, double rate, const char *
 	u->time_beatsPerMinute = map->map(map->handle, LV2_TIME__beatsPerMinute);
 	u->time_beatsPerBar = map->map(map->handle, LV2_TIME__beatsPerBar);
 	u->time_beatUnit = map->map(map->handle, LV2_TIME__beatUnit);
+	u->atom_String = map->map(map->handle, LV2_ATOM__String);
+	u->atom_Vector = map->map(map->handle, LV2_ATOM__Vector);
+	u->style_slot = map->map(map->handle, STATE_URI "style_slot");
+	u->style_seed = map->map(map->handle, STATE_URI "style_seed");
+	u->style_threshold = map->map(map->handle, STATE_URI "style_threshold");
+	u->style_name = map->map(map->handle, STATE_URI "style_name");
+	u->style_model = map->map(map->handle, STATE_URI "style_model");
+	u->style_code = map->map(map->handle, STATE_URI "style_code");
 	lv2_atom_forge_init(&p->forge, map);
 
-	/* the instance id: random for now; the real plugin keeps it in its LV2 state */
+	/* the instance id only tells running instances apart: what a project keeps is its style (LV2 state) */
 	uint32_t id = 0;
 	if (getrandom(&id, sizeof id, 0) != sizeof id)
 		id = (uint32_t)getpid() ^ (uint32_t)time(NULL);
@@ -225,8 +237,77 @@ static void cleanup(LV2_Handle h)
 	free(p);
 }
 
+/* ---- LV2 state: the style the bridge plays for this track (hl_style_state), saved with
+ * the project, so that a reopened project plays the same kicks whatever the bridge's slots ---- */
+static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_State_Handle handle, uint32_t flags,
+                             const LV2_Feature *const *features)
+{
+	(void)flags;
+	(void)features;
+	Plugin *p = h;
+	const Uris *u = &p->uris;
+	hl_style_state s;
+	if (!hl_link_style_state(p->link, &s))
+		return LV2_STATE_SUCCESS; /* no bridge has answered yet: the ports hold the settings */
+	const uint32_t pod = LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE;
+	const float threshold = (float)s.threshold;
+	struct {
+		LV2_Atom_Vector_Body head;
+		float code[HL_CODE_MAX];
+	} code = {{sizeof(float), u->atom_Float}, {0}};
+	memcpy(code.code, s.code, s.size * sizeof(float));
+	store(handle, u->style_slot, &s.slot, sizeof s.slot, u->atom_Int, pod);
+	store(handle, u->style_seed, &s.seed, sizeof s.seed, u->atom_Int, pod);
+	store(handle, u->style_threshold, &threshold, sizeof threshold, u->atom_Float, pod);
+	store(handle, u->style_name, s.name, strlen(s.name) + 1, u->atom_String, pod);
+	store(handle, u->style_model, s.model, strlen(s.model) + 1, u->atom_String, pod);
+	store(handle, u->style_code, &code, sizeof code.head + s.size * sizeof(float), u->atom_Vector, pod);
+	return LV2_STATE_SUCCESS;
+}
+
+static const void *retrieved(LV2_State_Retrieve_Function retrieve, LV2_State_Handle handle, LV2_URID key,
+                             LV2_URID type, size_t *size)
+{
+	uint32_t got_type = 0, flags = 0;
+	const void *value = retrieve(handle, key, size, &got_type, &flags);
+	return value && got_type == type ? value : NULL;
+}
+
+static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrieve, LV2_State_Handle handle,
+                                uint32_t flags, const LV2_Feature *const *features)
+{
+	(void)flags;
+	(void)features;
+	Plugin *p = h;
+	const Uris *u = &p->uris;
+	size_t n_slot = 0, n_seed = 0, n_threshold = 0, n_name = 0, n_model = 0, n_code = 0;
+	const int32_t *slot = retrieved(retrieve, handle, u->style_slot, u->atom_Int, &n_slot);
+	const int32_t *seed = retrieved(retrieve, handle, u->style_seed, u->atom_Int, &n_seed);
+	const float *threshold = retrieved(retrieve, handle, u->style_threshold, u->atom_Float, &n_threshold);
+	const char *name = retrieved(retrieve, handle, u->style_name, u->atom_String, &n_name);
+	const char *model = retrieved(retrieve, handle, u->style_model, u->atom_String, &n_model);
+	const LV2_Atom_Vector_Body *code = retrieved(retrieve, handle, u->style_code, u->atom_Vector, &n_code);
+	if (!slot || n_slot < 4 || !seed || n_seed < 4 || !threshold || n_threshold < 4 || !name || !model || !code ||
+	    n_code < sizeof *code || code->child_type != u->atom_Float || code->child_size != sizeof(float))
+		return LV2_STATE_SUCCESS; /* a project saved before any bridge answered: its ports say it all */
+	hl_style_state s = {.slot = *slot, .seed = *seed, .threshold = *threshold};
+	size_t values = (n_code - sizeof *code) / sizeof(float);
+	s.size = (uint16_t)(values < HL_CODE_MAX ? values : HL_CODE_MAX);
+	memcpy(s.code, code + 1, s.size * sizeof(float));
+	snprintf(s.name, sizeof s.name, "%.*s", (int)strnlen(name, n_name), name);
+	snprintf(s.model, sizeof s.model, "%.*s", (int)strnlen(model, n_model), model);
+	hl_link_restore_style(p->link, &s);
+	return LV2_STATE_SUCCESS;
+}
+
+static const void *extension_data(const char *uri)
+{
+	static const LV2_State_Interface state = {save, restore};
+	return strcmp(uri, LV2_STATE__interface) ? NULL : &state;
+}
+
 static const LV2_Descriptor descriptor = {
-	HOSTLINK_URI, instantiate, connect_port, NULL, run, NULL, cleanup, NULL,
+	HOSTLINK_URI, instantiate, connect_port, NULL, run, NULL, cleanup, extension_data,
 };
 
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)

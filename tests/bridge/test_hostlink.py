@@ -48,7 +48,11 @@ def test_every_message_round_trips_and_a_bad_one_says_why():
     assert wire.decode(wire.encode_bye(7, 2)) == (wire.Header(wire.BYE, 7, 2), None)
     style = wire.StyleSettings(2, 77, 0.3)
     assert wire.decode(wire.encode_style(7, 2, style)) == (wire.Header(wire.STYLE, 7, 2), style)
-    for bad, why in ((b"KGHL", "shorter than a header"), (b"XXXX" + bytes(12), "not a version-1"),
+    state = wire.StyleState(2, 0, 0.5, "four on the floor", "97989bc64656", (0.25, -1.5, 3.0))
+    for kind in (wire.SAVED_STYLE, wire.STYLE_STATE):
+        assert wire.decode(wire.encode_style_state(kind, 7, 2, state)) == (wire.Header(kind, 7, 2), state)
+    for bad, why in ((b"KGHL", "shorter than a header"), (b"XXXX" + bytes(12), "not a version-2"),
+                     (wire.encode_style_state(wire.STYLE_STATE, 7, 2, state)[:-1], "3 values, 2 sent"),
                      (wire.encode_notes(7, 2, events)[:-5], "2 events announced"),
                      (wire.encode_transport(7, 2, t)[:30], "cut short")):
         with pytest.raises(wire.WireError, match=why):
@@ -105,6 +109,20 @@ def test_a_new_style_applies_from_the_next_bar_not_yet_started():
     assert session.on_style(wire.StyleSettings(0, 9, 0.4)) == []  # the same settings again: nothing new
     assert [r.bar for r in session.on_style(wire.StyleSettings(5, 0, 0.4))] == [5]  # no slot 5: slot 0
     assert np.array_equal(session.style.code, SLOTS[0][1])
+
+
+def test_a_saved_style_plays_as_saved_when_made_for_this_model_and_by_its_settings_when_not():
+    session = new_session()
+    mine = wire.StyleState(1, 0, 0.3, "mine", "97989bc64656", tuple(np.linspace(-1, 1, 16, dtype=np.float32).tolist()))
+    session.on_transport(0, transport(4, why=4))
+    replanned = session.on_saved_style(mine, "97989bc64656")  # slot 1 here holds another code: the saved one plays
+    assert [r.bar for r in replanned] == [5] and session.mismatch is None
+    assert np.array_equal(replanned[0].style.code, np.float32(mine.code)) and replanned[0].style.threshold == 0.3
+    assert session.style_state("97989bc64656") == mine  # what the plugin saves again
+    session.on_saved_style(mine, "03d600872afd")  # made for another model: slot 1, as the settings ask
+    assert np.array_equal(session.style.code, SLOTS[1][1])
+    assert session.mismatch == "style 'mine' was saved for model 97989bc64656; this bridge runs 03d600872afd"
+    assert session.style_state("03d600872afd") == wire.StyleState(1, 0, 0.3, "ones", "03d600872afd", (1.0,) * 16)
 
 
 def render_times(code: np.ndarray, threshold: float = 0.25) -> np.ndarray:
@@ -179,3 +197,30 @@ def test_the_bridge_answers_two_plugins_over_its_socket_with_the_offline_render(
     log = [json.loads(line) for line in (tmp_path / "plan.jsonl").read_text().splitlines()]
     assert log[-1]["exit"]["rejected"] == 0 and log[-1]["exit"]["plans"] == 2 * (BARS + 1)
     assert process.returncode == 0
+
+
+def test_the_bridge_says_which_style_it_plays_and_plays_a_saved_one_as_saved(tmp_path):
+    """STYLE and SAVED_STYLE are answered with STYLE_STATE (what the plugin saves); a saved
+    style for this model comes back as saved, one for another model falls back to its
+    settings, and the bridge says so on stderr."""
+    process, path = start_bridge(tmp_path)
+    try:
+        plugin = Plugin(path, 0x51)
+        plugin.send(wire.encode_style(plugin.instance, 0, wire.StyleSettings(0, 9, 0.4)))
+        header, state = wire.decode(plugin.answers(1)[0])
+        assert (header.kind, header.instance) == (wire.STYLE_STATE, plugin.instance)
+        random_9 = np.random.default_rng(9).standard_normal(16).astype(np.float32)
+        assert (state.slot, state.seed, state.threshold, state.name) == (0, 9, 0.4, "random (seed 9)")
+        assert np.array_equal(np.float32(state.code), random_9) and state.model == ModelBundle.default().id[:12]
+        saved = wire.StyleState(3, 0, 0.3, "from my song", state.model, tuple(np.linspace(-2, 2, 16).tolist()))
+        plugin.send(wire.encode_style_state(wire.SAVED_STYLE, plugin.instance, 0, saved))
+        assert wire.decode(plugin.answers(1)[0])[1] == wire.StyleState(
+            3, 0, 0.3, "from my song", state.model, tuple(np.float32(saved.code).tolist()))
+        plugin.send(wire.encode_style_state(wire.SAVED_STYLE, plugin.instance, 0, wire.StyleState(
+            0, 9, 0.3, "from my song", "000000000000", saved.code)))
+        fallback = wire.decode(plugin.answers(1)[0])[1]
+        assert fallback.name == "random (seed 9)" and np.array_equal(np.float32(fallback.code), random_9)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "style 'from my song' was saved for model 000000000000" in process.stderr.read()

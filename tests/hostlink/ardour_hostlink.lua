@@ -107,6 +107,7 @@ local function prepare()
 	end
 	local range = Session:locations():add_range(Temporal.timepos_t(sample_of_bar(3)), Temporal.timepos_t(sample_of_bar(5)))
 	range:set_name("kickgen loop")
+	wait_s(1.5)  -- the plugin's link finds the bridge, which answers with the style the plugin saves
 	Session:save_state("", false, false, false, false, false)
 end
 

@@ -1,7 +1,9 @@
 """Ardour 7, headless, hosts the host link's plugin on a MIDI track ("parts") whose output
 another track ("kicks") records, with the real `kickgen-bridge --host-link` (the example
 song as its context) answering; the plugin's style is set on its ports as a producer sets
-it and saved with the session (tests/hostlink/ardour_hostlink.lua).
+it (the bridge's preset slot 1) and saved with the session, ports and LV2 state
+(tests/hostlink/ardour_hostlink.lua). The session is reopened with a bridge whose slot 1
+holds another preset: the saved state's style still plays.
 
 Ardour keeps a MIDI region's notes in beats at 1920 ticks a quarter note, so a kick on
 "the sample the bridge planned" reads back as the planned quarter note rounded to that
@@ -31,7 +33,8 @@ TICK_SAMPLES = SAMPLES_PER_QUARTER / TICKS_PER_QUARTER  # 13.8: how finely Ardou
 PERIOD = 128
 BOUNCE_BARS = 6
 ONSET_LEVEL = 1e-3  # the synth's output crosses this a few samples after its note-on
-CONTROLS = "Random style seed=7,Peak threshold=0.3"
+CONTROLS = "Style slot=1,Peak threshold=0.3"
+SLOTS = ("disco", "funk-sixteenths")  # the bridge's slots 1 and 2 in the first load; swapped when reopened
 
 pytestmark = pytest.mark.skipif(ardour_missing(), reason="needs Ardour 7 (make test installs it)")
 
@@ -43,9 +46,10 @@ class ArdourBroke(RuntimeError):
 class ArdourPluginStudio(JackGraph):
     """jackd, the bridge in host-link mode and, per call of `run`, ardour7-lua."""
 
-    def __init__(self, workdir: Path, build: Path) -> None:
+    def __init__(self, workdir: Path, build: Path, *, slots: tuple[str, ...] = SLOTS) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         super().__init__(workdir)
+        self.slots = slots
         self.plan = workdir / "plan.jsonl"
         self.session = workdir / "session"
         # the plugin, and the system's LV2 folder for Ardour's own synth (the bounce)
@@ -57,7 +61,8 @@ class ArdourPluginStudio(JackGraph):
             self.start_server(realtime=True)
             bridge_err = self.workdir / "bridge.err"
             self._start([sys.executable, "-m", "kickgen.bridge.cli", "--host-link", "--context", str(SONG),
-                         "--seed", "3", "--log", str(self.plan)], stderr=bridge_err.open("w"))
+                         "--seed", "3", "--slots", *self.slots, "--log", str(self.plan)],
+                        stderr=bridge_err.open("w"))
             if not wait_for(lambda: bridge_err.exists() and "host link on" in bridge_err.read_text(), timeout_s=60):
                 raise RuntimeError(f"the bridge did not start: {bridge_err.read_text()}")
             return self
@@ -103,6 +108,13 @@ def planned_kicks(plan: Path) -> list[tuple[float, int]]:
                    for qn, message in record.get("events", []) if message[0] & 0xF0 == 0x90 and message[2] > 0})
 
 
+def styles_played(plan: Path) -> list[dict]:
+    """The bridge's style records, in order: which style it played, and whether the plugin
+    sent it as the project saved it."""
+    return [{k: r[k] for k in ("style", "saved")} for r in map(json.loads, plan.read_text().splitlines())
+            if "style" in r]
+
+
 def offsets_from_plan(kicks: list[tuple[float, int]], planned: list[tuple[float, int]]) -> list[float]:
     """Each recorded kick's distance (samples) from the nearest planned kick of its velocity."""
     return [min((abs(q - p) * SAMPLES_PER_QUARTER, (q - p) * SAMPLES_PER_QUARTER) for p, pv in planned if pv == v)[1]
@@ -127,10 +139,11 @@ def studio(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("ardour-hostlink")
     build = HERE.parents[1] / "hostlink" / "build"
 
-    def step(mode: str, scenarios: str = "", name: str = "") -> tuple[ArdourPluginStudio, list[str]]:
+    def step(mode: str, scenarios: str = "", name: str = "", slots: tuple[str, ...] = SLOTS,
+             ) -> tuple[ArdourPluginStudio, list[str]]:
         for _ in range(START_ATTEMPTS):
             try:
-                with ArdourPluginStudio(workdir, build) as s:
+                with ArdourPluginStudio(workdir, build, slots=slots) as s:
                     return s, s.run(mode, scenarios, name=name)
             except RuntimeError as error:
                 if not isinstance(error, ArdourBroke) and "CheckSize" not in (workdir / "jackd.log").read_text(
@@ -140,8 +153,9 @@ def studio(tmp_path_factory):
 
     step("prepare")
     _, first = step("take", "play,play,locate-playing,loop", "first")
-    s, reopened = step("take", "play,play,bounce", "reopened")
-    return s, first, reopened
+    styles_before = styles_played(workdir / "plan.jsonl")
+    s, reopened = step("take", "play,play,bounce", "reopened", slots=SLOTS[::-1])
+    return s, first, reopened, styles_before
 
 
 def test_ardour_records_every_kick_where_the_bridge_planned_it(studio):
@@ -151,7 +165,7 @@ def test_ardour_records_every_kick_where_the_bridge_planned_it(studio):
     off its timeline (measured: 265-280 samples early after a locate; a loop's passes ±1
     tick apart, one kick 293 samples late at the loop's start), so there the test bounds
     the offset by that; the exact check of those transport moves is the jalv test's."""
-    s, first, _ = studio
+    s, first, *_ = studio
     planned = planned_kicks(s.plan)
     takes = takes_of(first)
     assert [name for name, _ in takes] == ["play", "play", "locate-playing", "loop"]
@@ -165,8 +179,13 @@ def test_ardour_records_every_kick_where_the_bridge_planned_it(studio):
 
 
 def test_a_reopened_session_has_the_plugins_style_and_gives_the_same_kicks(studio):
-    _, first, reopened = studio
-    assert "PORT Random style seed=7" in reopened and "PORT Peak threshold=0.3" in reopened
+    """The reopened session's plugin sends the style its LV2 state saved (disco), and the
+    bridge plays it although its own slot 1 is now another preset."""
+    s, first, reopened, styles_before = studio
+    assert "PORT Style slot=1" in reopened and "PORT Peak threshold=0.3" in reopened
+    assert styles_before and {r["style"] for r in styles_before} == {SLOTS[0]}
+    styles_after = styles_played(s.plan)[len(styles_before):]
+    assert styles_after and all(r == {"style": SLOTS[0], "saved": True} for r in styles_after), styles_after
     assert takes_of(reopened)[1] == takes_of(first)[1]
 
 
@@ -184,7 +203,7 @@ def test_ardours_freewheeling_export_holds_every_planned_kick_on_its_sample(stud
     """Ardour exports bars 1-6 (freewheeling, the plugin's lv2:freeWheeling port set by
     Ardour) through a synth after the plugin: a note starts for every kick the real-time
     take recorded, each the same few samples (the synth's rise) after the planned sample."""
-    s, first, _ = studio
+    s, first, *_ = studio
     heard = onsets(s.export / "bounce.wav")
     recorded = [q for q, _ in takes_of(first)[1][1] if q < BOUNCE_BARS * 4]
     planned = [p for p, _ in planned_kicks(s.plan)]
