@@ -1,4 +1,5 @@
-"""Checkpoint -> model bundle: ONNX decoder and encoder, bundle.json, and a self-check.
+"""Checkpoint -> model bundle: ONNX decoder and encoder, the style-fitting graphs,
+bundle.json, and a self-check.
 
 The export checks itself before anything final is written: `onnx.checker` passes and
 onnxruntime matches torch (max abs error <= 1e-4) on random standardized inputs and on
@@ -24,19 +25,23 @@ from kickgen.engine.corpus.synthetic import generate_songs
 from kickgen.engine.errors import KickgenError, OutputExistsError
 from kickgen.engine.model.cgae import CGAE, receptive_field
 from kickgen.engine.model.checkpoint import model_from_payload, read_checkpoint
+from kickgen.engine.model.style_fit import ContextFeatures, StyleFitStep
 from kickgen.engine.runtime.bundle import session_options
 from kickgen.engine.runtime.bundle_files import (
     BUNDLE_FORMAT,
     DECODER_FILE,
     ENCODER_FILE,
+    FEATURES_FILE,
+    FIT_FILES,
     INFO_FILE,
     ONNX_FILES,
+    STYLE_FIT_FILE,
     BundleInfo,
     file_sha256,
 )
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD
-from kickgen.engine.util.atomic import creation_mode
+from kickgen.engine.util.atomic import atomic_path, creation_mode
 
 OPSET = 17
 TOLERANCE = 1e-4
@@ -59,13 +64,19 @@ class ModelMethod(torch.nn.Module):
         return getattr(self.model, self.method)(context, other)
 
 
-def export_graph(module: torch.nn.Module, inputs: dict[str, torch.Tensor], output: str, path: Path) -> None:
-    """TorchScript-based ONNX export with dynamic batch and time axes."""
-    axes = {name: {0: "batch", 2: "frames"} for name in (*inputs, output)}
+def export_graph(module: torch.nn.Module, inputs: dict[str, torch.Tensor], output: str | tuple[str, ...],
+                 path: Path) -> None:
+    """TorchScript-based ONNX export with a dynamic batch axis, and a dynamic time axis on
+    every (B, C, T) input and output."""
+    outputs = (output,) if isinstance(output, str) else output
+    with torch.no_grad():
+        results = module(*inputs.values())
+    tensors = {**inputs, **dict(zip(outputs, (results,) if isinstance(output, str) else results))}
+    axes = {name: {0: "batch", 2: "frames"} if tensor.dim() == 3 else {0: "batch"} for name, tensor in tensors.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on its own deprecation
         torch.onnx.export(
-            module, tuple(inputs.values()), str(path), input_names=list(inputs), output_names=[output],
+            module, tuple(inputs.values()), str(path), input_names=list(inputs), output_names=list(outputs),
             dynamic_axes=axes, opset_version=OPSET, dynamo=False,
         )
 
@@ -117,6 +128,31 @@ def check_parity(model: CGAE, directory: Path) -> float:
     return worst
 
 
+def check_style_fit(model: CGAE, directory: Path) -> float:
+    """Max abs difference between onnxruntime's style-fitting graphs and torch's autograd
+    (squared error and its gradient under a held code) over `check_inputs`; raises
+    `ExportError` above `TOLERANCE`."""
+    features_graph = ort.InferenceSession(str(directory / FEATURES_FILE), session_options(threads=2))
+    fit_graph = ort.InferenceSession(str(directory / STYLE_FIT_FILE), session_options(threads=2))
+    worst = 0.0
+    for label, x, y, m in check_inputs(model):
+        code = torch.from_numpy(m[:, :, 0].copy()).requires_grad_(True)
+        features = model.U(torch.from_numpy(x)).detach()
+        kick = model.decode_from_features(features, code[:, :, None].expand(-1, -1, x.shape[2]))
+        loss = (kick - torch.from_numpy(y)).pow(2).mean(dim=(1, 2))
+        (gradient,) = torch.autograd.grad(loss.sum(), code)
+        got_features = features_graph.run(["features"], {"context": x})[0]
+        got_loss, got_gradient = fit_graph.run(["loss", "gradient"], {"features": got_features,
+                                                                      "code": m[:, :, 0].copy(), "kick": y})
+        for what, got, want in (("features", got_features, features.numpy()), ("style fit", got_loss, loss.detach().numpy()),
+                                ("style fit gradient", got_gradient, gradient.numpy())):
+            error = float(np.abs(got - want).max())
+            if not error <= TOLERANCE:
+                raise ExportError(f"{what} on {label}: max abs error {error:.2e} > {TOLERANCE:.0e}")
+            worst = max(worst, error)
+    return worst
+
+
 def bundle_info(model: CGAE, payload: dict, sha256: dict[str, str]) -> BundleInfo:
     return BundleInfo(
         format_version=BUNDLE_FORMAT,
@@ -133,6 +169,37 @@ def bundle_info(model: CGAE, payload: dict, sha256: dict[str, str]) -> BundleInf
     )
 
 
+def write_style_fit_graphs(model: CGAE, directory: Path) -> None:
+    """features.onnx and style_fit.onnx of `model` into `directory` (not yet checked)."""
+    n = 600
+    export_graph(ContextFeatures(model), {"context": torch.zeros(1, len(CONTEXT_CHANNELS), n)}, "features",
+                 directory / FEATURES_FILE)
+    export_graph(StyleFitStep(model), {"features": torch.zeros(1, model.config.conv_channels[-1], n),
+                                       "code": torch.zeros(1, model.config.code_size), "kick": torch.zeros(1, 1, n)},
+                 ("loss", "gradient"), directory / STYLE_FIT_FILE)
+
+
+def add_style_fit(directory: str | Path) -> float:
+    """Give a bundle exported before style fitting its fitting graphs, built from its own
+    weights and checked against torch; bundle.json's sha256 gains them, its id stays.
+    Returns the worst parity error."""
+    from kickgen.engine.model.bundle_weights import load_cgae_from_bundle, model_config_of_bundle
+
+    directory = Path(directory)
+    info = BundleInfo.read(directory)
+    model = load_cgae_from_bundle(directory, model_config_of_bundle(directory))
+    with tempfile.TemporaryDirectory(prefix=".style-fit.", dir=directory) as staging:
+        staging = Path(staging)
+        write_style_fit_graphs(model, staging)
+        worst = check_style_fit(model, staging)
+        for name in FIT_FILES:
+            (staging / name).replace(directory / name)
+    sha256 = {**info.sha256, **{name: file_sha256(directory / name) for name in FIT_FILES}}
+    with atomic_path(directory / INFO_FILE, force=True) as tmp:
+        tmp.write_text(json.dumps({**info.to_json(), "sha256": sha256}, indent=2) + "\n")
+    return worst
+
+
 def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
     """Export both graphs into `directory`, check them, write bundle.json; returns the
     worst parity error."""
@@ -142,8 +209,9 @@ def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
                  "kick", directory / DECODER_FILE)
     export_graph(ModelMethod(model, "encode"), {"context": x, "kick": torch.zeros(1, 1, n)},
                  "code", directory / ENCODER_FILE)
+    write_style_fit_graphs(model, directory)
     rf = receptive_field(model.config)
-    for name in ONNX_FILES:
+    for name in (*ONNX_FILES, *FIT_FILES):
         stamp_metadata(directory / name, {
             "kickgen_bundle_format": str(BUNDLE_FORMAT),
             "kickgen_version": __version__,
@@ -151,15 +219,15 @@ def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
             "fps": repr(FPS),
             "context_channels": ",".join(CONTEXT_CHANNELS),
             "code_size": str(model.config.code_size),
-            "receptive_field_frames": str(rf["decoder"] if name == DECODER_FILE else rf["encoder"]),
+            "receptive_field_frames": str(rf["decoder"] if name in (DECODER_FILE, STYLE_FIT_FILE) else rf["encoder"]),
             "threshold": repr(DEFAULT_THRESHOLD),
         })
         try:
             onnx.checker.check_model(str(directory / name), full_check=True)
         except onnx.checker.ValidationError as exc:
             raise ExportError(f"{name}: onnx.checker refused the graph ({exc})") from None
-    worst = check_parity(model, directory)
-    info = bundle_info(model, payload, {name: file_sha256(directory / name) for name in ONNX_FILES})
+    worst = max(check_parity(model, directory), check_style_fit(model, directory))
+    info = bundle_info(model, payload, {name: file_sha256(directory / name) for name in (*ONNX_FILES, *FIT_FILES)})
     (directory / INFO_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
     return worst
 

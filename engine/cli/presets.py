@@ -31,7 +31,7 @@ def run_preset_save(args: argparse.Namespace) -> None:
     from kickgen.engine.producer.preset_store import user_preset_path
     from kickgen.engine.producer.targets import load_reference_song
     from kickgen.engine.runtime.bundle import load_bundle
-    from kickgen.engine.runtime.style import infer_style
+    from kickgen.engine.runtime.style import reference_style
     from kickgen.engine.signals.audio import stems_in
 
     check_name(args.name)
@@ -55,8 +55,7 @@ def run_preset_save(args: argparse.Namespace) -> None:
         raise InputFileError("preset save", "give --from REFERENCE (MIDI file or stem folder) or --code-from")
     reference, source_file = load_reference_song(args.reference, kick=args.kick, snare=args.snare, bass=args.bass,
                                                  roles=roles_from(args), grid=grid_from(args))
-    code_path = bundle.encode(bundle.context_of(reference), reference.kick)
-    estimate = infer_style(code_path)
+    code_path, estimate = reference_style(bundle, bundle.context_of(reference), reference.kick)
     preset = preset_from_style(args.name, estimate, model_id=bundle.id, source_file=source_file,
                                duration_s=reference.n_frames / reference.fps)
     save_preset(preset, path, force=args.force)
@@ -64,8 +63,9 @@ def run_preset_save(args: argparse.Namespace) -> None:
         from kickgen.engine.plots import plot_code_path
 
         plot_code_path(code_path, estimate, args.plot, fps=reference.fps, title=f"{args.name}: {source_file.name}")
-    print(f"saved preset {args.name!r} to {path} (k={estimate.k}, Davies-Bouldin {estimate.davies_bouldin:.3f}, "
-          f"{estimate.share:.0%} of the song in the chosen cluster)")
+    how = (f"fitted to its kicks, squared error {estimate.fit['mse_start']:.3f} -> {estimate.fit['mse_end']:.3f}"
+           if estimate.fit else f"{estimate.share:.0%} of the song in the chosen cluster")
+    print(f"saved preset {args.name!r} to {path} (k={estimate.k}, Davies-Bouldin {estimate.davies_bouldin:.3f}, {how})")
 
 
 def run_preset_list(args: argparse.Namespace) -> None:

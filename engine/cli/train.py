@@ -75,6 +75,7 @@ def run_train(args: argparse.Namespace) -> None:
         learning_rate=args.lr,
         critic_learning_rate=args.critic_lr,
         standardization_weight=args.std_weight,
+        held_standardization_weight=args.held_std_weight,
         constancy_weight=args.const_weight,
         kick_displacement_probability=args.displace_kick,
         input_dropout=args.input_dropout,
@@ -189,6 +190,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--decoder-code", choices=("frames", "held"), default="frames",
                    help="what the decoder reconstructs from in training: the code path (the paper's), or each "
                         "crop's mean code held over time, as a style preset is used")
+    p.add_argument("--held-std-weight", type=float, default=0.0,
+                   help="weight of L_std on each crop's mean code across the batch, so that held style codes "
+                        "spread as N(0, I), where sampled styles come from (default 0: off)")
     p.add_argument("--bilinear", action="store_true",
                    help="a bias-free mapping path (W and its transpose): a zero code closes the decoder's gate")
     p.add_argument("--validation", type=Path, metavar="FEATURES_DIR",

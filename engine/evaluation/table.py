@@ -18,7 +18,7 @@ from kickgen.engine.evaluation.metrical import (
 from kickgen.engine.evaluation.metrics import OnsetScores, mean_scores, onset_scores
 from kickgen.engine.evaluation.reference_songs import ReferenceSong
 from kickgen.engine.runtime.bundle import ModelBundle
-from kickgen.engine.runtime.style import StyleEstimate, hold_code, infer_style
+from kickgen.engine.runtime.style import StyleEstimate, hold_code, reference_style
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 
 BAR_STEPS = 48  # grid of the looped-bar baseline: 1/48 bar holds sixteenths and triplets
@@ -68,10 +68,10 @@ def baseline_onsets(song: ReferenceSong) -> dict[str, np.ndarray]:
 
 def style_of(bundle: ModelBundle, song: ReferenceSong, *, context: np.ndarray | None = None,
              ) -> tuple[np.ndarray, StyleEstimate]:
-    """The song's code path (16, T) and its style estimate (largest cluster's centroid);
-    `context`: the song's context as the bundle reads it, when already at hand."""
-    code = bundle.encode(bundle.context_of(song.signals) if context is None else context, song.signals.kick)
-    return code, infer_style(code)
+    """The song's code path (16, T) and its style (`reference_style`: fitted to its kicks
+    where the bundle can, else the largest cluster's centroid); `context`: the song's
+    context as the bundle reads it, when already at hand."""
+    return reference_style(bundle, bundle.context_of(song.signals) if context is None else context, song.signals.kick)
 
 
 def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float = DEFAULT_THRESHOLD) -> dict:
@@ -92,7 +92,8 @@ def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float 
     result["by_position"] = {name: recall_by_position(song.kick_s, times, song.score_beats_s)
                              for name, times in estimated.items()}
     result["style_code"] = {"k": style.k, "davies_bouldin": round(style.davies_bouldin, 4),
-                            "share": round(style.share, 4), "code": style.code.round(6).tolist()}
+                            "share": round(style.share, 4), "code": style.code.round(6).tolist(),
+                            **({"fit": style.fit} if style.fit else {})}
     return result
 
 

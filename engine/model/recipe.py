@@ -36,6 +36,9 @@ class TrainConfig:
     gradient_penalty_weight: float = 10.0
     adversarial_weight: float = 1.0
     standardization_weight: float = 1.0
+    # L_std on each crop's mean code across the batch: held codes spread as N(0, I), the
+    # prior a sampled style is drawn from (0: off, as in the paper)
+    held_standardization_weight: float = 0.0
     constancy_weight: float = 1.0
     kick_displacement_probability: float = 0.0  # share of crops whose kick is moved off its groove's grid
     max_grad_norm: float | None = 25.0  # clip each optimizer's gradient norm; None: no clipping

@@ -45,7 +45,7 @@ from kickgen.engine.runtime.bundle_files import BundleInfo, bundle_id
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, SongSignals, with_downbeat_form
 
 SUMMARY_EVERY_S = 10.0  # beside a progress bar, at most one epoch summary line per this many seconds
-SUMMARY_TERMS = ("mse", "const", "std", "adv", "gp", "grad_norm")
+SUMMARY_TERMS = ("mse", "const", "std", "held_std", "adv", "gp", "grad_norm")
 PART_CHANNELS = tuple(CONTEXT_CHANNELS.index(name) for name in ("snare", "bass"))  # what "parts" dropout drops
 
 
@@ -143,9 +143,10 @@ def train_step(
         "mse": losses.reconstruction_loss(y_warped, reconstruction),
         "const": losses.constancy_loss(code),
         "std": losses.standardization_loss(code, form=config.std_loss_form),
+        "held_std": losses.standardization_loss(code.mean(dim=-1, keepdim=True), form=config.std_loss_form),
     }
     total = (terms["mse"] + config.constancy_weight * terms["const"] + config.standardization_weight * terms["std"]
-             - config.adversarial_weight * adversarial)
+             + config.held_standardization_weight * terms["held_std"] - config.adversarial_weight * adversarial)
     model_norm = 0.0
     if update_model:
         state.optimizer.zero_grad(set_to_none=True)

@@ -31,7 +31,8 @@ class PresetError(KickgenError):
 class Preset:
     """name; code (K,) floats; model_id: the id of the bundle the code belongs to;
     source: {"file", "sha256", "duration_s"} of the reference song; clustering: {"k",
-    "davies_bouldin", "share"} (or None for a sampled code); created: ISO time (UTC)."""
+    "davies_bouldin", "share"} of its code path, and "fit" {"steps", "mse_start", "mse_end"}
+    when the code was fitted to its kicks (or None for a sampled code); created: ISO time (UTC)."""
 
     name: str
     code: tuple[float, ...]
@@ -73,7 +74,8 @@ def preset_from_style(
     return new_preset(
         name, style.code, model_id=model_id, source_file=source_file, source_name=source_name,
         duration_s=duration_s, description=description,
-        clustering={"k": style.k, "davies_bouldin": round(style.davies_bouldin, 4), "share": round(style.share, 4)},
+        clustering={"k": style.k, "davies_bouldin": round(style.davies_bouldin, 4), "share": round(style.share, 4),
+                    **({"fit": style.fit} if style.fit else {})},
     )
 
 

@@ -20,7 +20,9 @@ from kickgen.engine.errors import KickgenError
 from kickgen.engine.runtime.bundle_files import (
     DECODER_FILE,
     ENCODER_FILE,
+    FEATURES_FILE,
     INFO_FILE,
+    STYLE_FIT_FILE,
     BundleError,
     BundleInfo,
     verify_files,
@@ -78,13 +80,16 @@ def _batched(name: str, array: np.ndarray, channels: int, n_frames: int | None =
 
 @dataclass
 class ModelBundle:
-    """A loaded, verified bundle: `info`, its `id`, and onnxruntime sessions."""
+    """A loaded, verified bundle: `info`, its `id`, and onnxruntime sessions (the style
+    fitting graphs' only when the bundle has them)."""
 
     directory: Path
     info: BundleInfo
     id: str
     decoder: ort.InferenceSession
     encoder: ort.InferenceSession
+    features: ort.InferenceSession | None = None
+    style_fit: ort.InferenceSession | None = None
 
     @classmethod
     def load(cls, directory: str | Path, *, threads: int = 1) -> ModelBundle:
@@ -104,12 +109,12 @@ class ModelBundle:
         bundle_identity = verify_files(directory, info)
         options = session_options(threads=threads)
         providers = ["CPUExecutionProvider"]
+        names = (DECODER_FILE, ENCODER_FILE, *((FEATURES_FILE, STYLE_FIT_FILE) if STYLE_FIT_FILE in info.sha256 else ()))
         try:
-            decoder = ort.InferenceSession(str(directory / DECODER_FILE), options, providers=providers)
-            encoder = ort.InferenceSession(str(directory / ENCODER_FILE), options, providers=providers)
+            sessions = [ort.InferenceSession(str(directory / name), options, providers=providers) for name in names]
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
-        return cls(directory, info, bundle_identity, decoder, encoder)
+        return cls(directory, info, bundle_identity, *sessions)
 
     @classmethod
     def from_package(cls, package: str, name: str, *, threads: int = 1) -> ModelBundle:
@@ -151,6 +156,22 @@ class ModelBundle:
             raise ModelInputError(f"kick: batch of {y.shape[0]}, the context's is {x.shape[0]}")
         code = self.encoder.run(["code"], {"context": x, "kick": y})[0]
         return code if context.ndim == 3 else code[0]
+
+    @property
+    def can_fit_style(self) -> bool:
+        return self.style_fit is not None
+
+    def context_features(self, context: np.ndarray) -> np.ndarray:
+        """U x of a (4, T) context: (1, C, T), what `style_fit_step` gates."""
+        return self.features.run(["features"], {"context": _batched("context", context, self.context_size)})[0]
+
+    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]:
+        """The decoder's mean squared error against `kick` (1, T) with `code` (K,) held over
+        the song, and its gradient (K,); `features` from `context_features`."""
+        loss, gradient = self.style_fit.run(["loss", "gradient"], {
+            "features": features, "code": np.asarray(code, dtype=np.float32)[None],
+            "kick": _batched("kick", kick, 1, features.shape[2])})
+        return float(loss[0]), gradient[0]
 
     def decode_window(self, context: np.ndarray, code: np.ndarray, *, start: int, stop: int) -> np.ndarray:
         """Frames [start, stop) of `decode(context, code)`, computed on a window.

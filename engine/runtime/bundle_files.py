@@ -1,7 +1,10 @@
 """The model bundle's files and facts: names, `bundle.json`, checksums and identity.
 
 A bundle is a folder: `decoder.onnx` (context (B,4,T), code (B,16,T) -> kick (B,1,T)),
-`encoder.onnx` (context, kick -> code) and `bundle.json` (`BundleInfo`).
+`encoder.onnx` (context, kick -> code) and `bundle.json` (`BundleInfo`); bundles exported
+since style fitting also hold `features.onnx` (context -> U x (B,C,T)) and `style_fit.onnx`
+(U x, code (B,16), kick -> squared error (B,), its gradient (B,16)). Those two are derived
+from the same weights, so they are checked by sha256 but are not part of the identity.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ DECODER_FILE = "decoder.onnx"
 ENCODER_FILE = "encoder.onnx"
 INFO_FILE = "bundle.json"
 ONNX_FILES = (DECODER_FILE, ENCODER_FILE)
+FEATURES_FILE = "features.onnx"
+STYLE_FIT_FILE = "style_fit.onnx"
+FIT_FILES = (FEATURES_FILE, STYLE_FIT_FILE)
 
 
 class BundleError(InputFileError):
@@ -78,10 +84,10 @@ def file_sha256(path: Path) -> str:
 
 
 def verify_files(directory: Path, info: BundleInfo) -> str:
-    """Check that every ONNX file is present and matches its recorded sha256 (else
-    `BundleError`); returns the bundle's id."""
+    """Check that every ONNX file (the fitting graphs when bundle.json lists them) is
+    present and matches its recorded sha256 (else `BundleError`); returns the bundle's id."""
     digests = {}
-    for name in ONNX_FILES:
+    for name in (*ONNX_FILES, *(name for name in FIT_FILES if name in info.sha256)):
         path = directory / name
         if not path.is_file():
             raise BundleError(path, "missing from the model bundle")

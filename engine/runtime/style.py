@@ -1,4 +1,5 @@
-"""Style codes: a random code held over time, or a reference song's dominant code."""
+"""Style codes: a random code held over time, or a reference song's style: the dominant
+code of its code path, fitted to the song's own kicks where the bundle can."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 K_RANGE = range(2, 11)
+FIT_STEPS = 60  # Adam steps of a style fit
+FIT_LEARNING_RATE = 0.05
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class StyleEstimate:
     share: float
     labels: np.ndarray | None = None  # (T,) cluster of every frame; the chosen one is `chosen`
     chosen: int = 0
+    fit: dict | None = None  # when `code` was fitted to the song's kicks: steps, mse_start, mse_end
 
 
 def sample_code(rng: np.random.Generator, *, code_size: int = 16) -> np.ndarray:
@@ -69,3 +73,37 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
     largest = int(counts.argmax())
     return StyleEstimate(centres[largest].astype(np.float32), k, float(score), float(counts[largest] / len(labels)),
                          labels, largest)
+
+
+def fit_style(bundle, context: np.ndarray, kick: np.ndarray, start: np.ndarray, *,
+              steps: int = FIT_STEPS, learning_rate: float = FIT_LEARNING_RATE) -> tuple[np.ndarray, dict]:
+    """The code (K,) that, held over the song, makes `bundle`'s decoder reproduce `kick`
+    (1, T) best (least squared error) from `context` (4, T): Adam from `start`, on the
+    bundle's style-fitting graphs. Returns the code and {steps, mse_start, mse_end}."""
+    features = bundle.context_features(context)
+    code = np.asarray(start, dtype=np.float64).copy()
+    first_moment, second_moment = np.zeros_like(code), np.zeros_like(code)
+    beta1, beta2 = 0.9, 0.999
+    mse_start = None
+    for step in range(1, steps + 1):
+        mse, gradient = bundle.style_fit_step(features, code.astype(np.float32), kick)
+        mse_start = mse if mse_start is None else mse_start
+        first_moment = beta1 * first_moment + (1 - beta1) * gradient
+        second_moment = beta2 * second_moment + (1 - beta2) * gradient**2
+        code -= learning_rate * (first_moment / (1 - beta1**step)) / (np.sqrt(second_moment / (1 - beta2**step)) + 1e-8)
+    mse_end, _ = bundle.style_fit_step(features, code.astype(np.float32), kick)
+    return code.astype(np.float32), {"steps": steps, "mse_start": round(mse_start, 5), "mse_end": round(mse_end, 5)}
+
+
+def reference_style(bundle, context: np.ndarray, kick: np.ndarray) -> tuple[np.ndarray, StyleEstimate]:
+    """A reference song's code path (K, T) and style: `infer_style`'s cluster facts, with
+    the code fitted to the song's kicks (`fit_style`, from the path's mean) when the bundle
+    has the fitting graphs, else the largest cluster's centroid (the paper's rule)."""
+    from dataclasses import replace
+
+    code_path = bundle.encode(context, kick)
+    estimate = infer_style(code_path)
+    if not getattr(bundle, "can_fit_style", False):
+        return code_path, estimate
+    code, fit = fit_style(bundle, context, kick, code_path.mean(axis=1))
+    return code_path, replace(estimate, code=code, fit=fit)

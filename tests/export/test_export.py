@@ -54,6 +54,32 @@ def test_bundle_facts_and_onnx_metadata(tiny_bundle):
     assert [i.name for i in encoder.graph.input] == ["context", "kick"]
     assert [o.name for o in encoder.graph.output] == ["code"]
     assert len(bundle_id(tiny_bundle)) == 64
+    fit = onnx.load(str(tiny_bundle / "style_fit.onnx"))
+    assert [i.name for i in fit.graph.input] == ["features", "code", "kick"]
+    assert [o.name for o in fit.graph.output] == ["loss", "gradient"]
+    assert set(info.sha256) == {"decoder.onnx", "encoder.onnx", "features.onnx", "style_fit.onnx"}
+
+
+def test_a_bundle_without_the_fitting_graphs_loads_and_keeps_its_id(tiny_bundle, tmp_path):
+    """Bundles exported before style fitting (the graphs absent from bundle.json) load and
+    estimate styles by the largest cluster; the fitting graphs are not part of the id."""
+    old = tmp_path / "old"
+    shutil.copytree(tiny_bundle, old)
+    for name in ("features.onnx", "style_fit.onnx"):
+        (old / name).unlink()
+    info = json.loads((old / "bundle.json").read_text())
+    info["sha256"] = {k: v for k, v in info["sha256"].items() if k in ("decoder.onnx", "encoder.onnx")}
+    (old / "bundle.json").write_text(json.dumps(info))
+    loaded = ModelBundle.load(old)
+    assert not loaded.can_fit_style and ModelBundle.load(tiny_bundle).can_fit_style
+    assert loaded.id == bundle_id(tiny_bundle) == ModelBundle.load(tiny_bundle).id
+    # `kickgen-export --add-style-fit` gives it the graphs again, from its own weights
+    result = subprocess.run([sys.executable, "-m", "kickgen.export.cli", "--add-style-fit", str(old)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "added the style-fitting graphs" in result.stdout, result.stderr
+    refitted = ModelBundle.load(old)
+    assert refitted.can_fit_style and refitted.id == loaded.id
+    assert sorted(p.name for p in old.iterdir()) == sorted(p.name for p in tiny_bundle.iterdir())
 
 
 def test_tampered_and_incomplete_bundles_are_refused(tiny_bundle, tmp_path):
@@ -68,6 +94,10 @@ def test_tampered_and_incomplete_bundles_are_refused(tiny_bundle, tmp_path):
     shutil.copytree(tiny_bundle, incomplete)
     (incomplete / "encoder.onnx").unlink()
     with pytest.raises(BundleError, match=r"encoder\.onnx: missing from the model bundle"):
+        ModelBundle.load(incomplete)
+    shutil.copy(tiny_bundle / "encoder.onnx", incomplete / "encoder.onnx")
+    (incomplete / "style_fit.onnx").unlink()  # listed in bundle.json: it must be there
+    with pytest.raises(BundleError, match=r"style_fit\.onnx: missing from the model bundle"):
         ModelBundle.load(incomplete)
     (incomplete / "bundle.json").unlink()
     with pytest.raises(BundleError, match=r"bundle\.json: missing"):

@@ -31,3 +31,23 @@ def test_dominant_cluster_is_found():
 def test_constant_path_is_its_own_style():
     style = infer_style(np.ones((16, 100)))
     assert style.k == 1 and style.share == 1.0 and np.allclose(style.code, 1.0)
+
+
+def test_a_style_fit_finds_back_the_code_a_kick_was_decoded_from(tiny_bundle):
+    """A kick part the decoder made from a held code is fitted back from the path's mean:
+    the squared error falls to a small part of where it starts, and `reference_style`
+    uses the fitted code where the bundle has the fitting graphs."""
+    from kickgen.engine.corpus.synthetic import generate_songs
+    from kickgen.engine.runtime.bundle import ModelBundle
+    from kickgen.engine.runtime.style import fit_style, reference_style
+
+    bundle = ModelBundle.load(tiny_bundle)
+    song = generate_songs(1, seed=5)[0].signals
+    context = bundle.context_of(song)
+    wanted = np.array([1.5, -1.0, 0.5, 2.0], dtype=np.float32)  # the tiny model's 4-value code
+    kick = bundle.decode(context, hold_code(wanted, n_frames=context.shape[1]))
+    code_path, estimate = reference_style(bundle, context, kick)
+    _, fit = fit_style(bundle, context, kick, code_path.mean(axis=1), steps=200)
+    assert fit["mse_end"] < 0.02 * fit["mse_start"]
+    assert estimate.fit is not None and estimate.fit["mse_end"] < estimate.fit["mse_start"]
+    assert np.array_equal(estimate.code, fit_style(bundle, context, kick, code_path.mean(axis=1))[0])
