@@ -19,6 +19,8 @@ def _batched(array: np.ndarray) -> torch.Tensor:
 class TorchModel:
     """`ModelBundle.encode` / `decode` on a torch CGAE (evaluated without gradients)."""
 
+    can_fit_style = False  # (a run's validation scores styles by the paper's largest-cluster centroid)
+
     def __init__(self, model: CGAE):
         self.model = model
 

@@ -45,7 +45,10 @@ class ModelInputError(KickgenError):
 class CodeModel(Protocol):
     """What turns a song's context and kick into codes and back: a `ModelBundle`, or a
     torch CGAE fresh from training (`model.torch_runtime.TorchModel`). `context_of`
-    gives a song's context as the model reads it."""
+    gives a song's context as the model reads it; `can_fit_style` says whether it fits
+    style codes (`runtime.style.reference_style`)."""
+
+    can_fit_style: bool
 
     def context_of(self, signals: SongSignals) -> np.ndarray: ...
 

@@ -103,7 +103,7 @@ def reference_style(bundle, context: np.ndarray, kick: np.ndarray) -> tuple[np.n
 
     code_path = bundle.encode(context, kick)
     estimate = infer_style(code_path)
-    if not getattr(bundle, "can_fit_style", False):
+    if not bundle.can_fit_style:
         return code_path, estimate
     code, fit = fit_style(bundle, context, kick, code_path.mean(axis=1))
     return code_path, replace(estimate, code=code, fit=fit)

@@ -47,8 +47,6 @@ def test_a_preset_saved_from_a_held_out_corpus_song_gives_back_most_of_its_kicks
     assert not (tmp_path / "demo-groove.json").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 5: the shipped model gives F 0.55 on the example song: it plays "
-                   "the 'and' of 3 where the song has the 'a' of 3, and drops beat 3")
 def test_a_preset_saved_from_the_example_song_gives_back_most_of_its_kicks(tmp_path, kickgen, example_song):
     assert preset_round_trip_f(kickgen, example_song / "song.mid", tmp_path) >= 0.7
 
