@@ -165,16 +165,17 @@ class ModelBundle:
         return self.style_fit is not None
 
     def context_features(self, context: np.ndarray) -> np.ndarray:
-        """U x of a (4, T) context: (1, C, T), what `style_fit_step` gates."""
+        """U x of a (4, T) or (B, 4, T) context: (B, C, T), what `style_fit_step` gates."""
         return self.features.run(["features"], {"context": _batched("context", context, self.context_size)})[0]
 
     def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]:
-        """The decoder's mean squared error against `kick` (1, T) with `code` (K,) held over
-        the song, and its gradient (K,); `features` from `context_features`."""
-        loss, gradient = self.style_fit.run(["loss", "gradient"], {
-            "features": features, "code": np.asarray(code, dtype=np.float32)[None],
-            "kick": _batched("kick", kick, 1, features.shape[2])})
-        return float(loss[0]), gradient[0]
+        """The decoder's mean squared error against `kick` ((1, T) or (B, 1, T)) with one
+        `code` (K,) held over every frame of the batch, and its gradient (K,); `features`
+        (B, C, T) from `context_features`."""
+        kick = _batched("kick", kick, 1, features.shape[2])
+        codes = np.repeat(np.asarray(code, dtype=np.float32)[None], len(kick), axis=0)
+        loss, gradient = self.style_fit.run(["loss", "gradient"], {"features": features, "code": codes, "kick": kick})
+        return float(loss.mean()), gradient.mean(axis=0)
 
     def decode_window(self, context: np.ndarray, code: np.ndarray, *, start: int, stop: int) -> np.ndarray:
         """Frames [start, stop) of `decode(context, code)`, computed on a window.

@@ -75,23 +75,40 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
                          labels, largest)
 
 
+FIT_MAX_FRAMES = 8192  # a longer song is fitted on evenly spaced excerpts of this many frames in all
+FIT_EXCERPT_FRAMES = 2048
+
+
+def fit_excerpts(n_frames: int, *, max_frames: int = FIT_MAX_FRAMES,
+                 excerpt_frames: int = FIT_EXCERPT_FRAMES) -> list[tuple[int, int]]:
+    """[start, stop) frame ranges a style is fitted on: the whole song, or evenly spaced
+    excerpts of `excerpt_frames` (first and last included) that add up to `max_frames`."""
+    if n_frames <= max_frames:
+        return [(0, n_frames)]
+    starts = np.linspace(0, n_frames - excerpt_frames, max_frames // excerpt_frames).round().astype(int)
+    return [(int(start), int(start) + excerpt_frames) for start in starts]
+
+
 def fit_style(bundle, context: np.ndarray, kick: np.ndarray, start: np.ndarray, *,
               steps: int = FIT_STEPS, learning_rate: float = FIT_LEARNING_RATE) -> tuple[np.ndarray, dict]:
     """The code (K,) that, held over the song, makes `bundle`'s decoder reproduce `kick`
     (1, T) best (least squared error) from `context` (4, T): Adam from `start`, on the
-    bundle's style-fitting graphs. Returns the code and {steps, mse_start, mse_end}."""
-    features = bundle.context_features(context)
+    bundle's style-fitting graphs, over `fit_excerpts` of the song (one batch). Returns
+    the code and {steps, mse_start, mse_end}."""
+    excerpts = fit_excerpts(context.shape[-1])
+    features = bundle.context_features(np.stack([context[:, a:b] for a, b in excerpts]))
+    kicks = np.stack([kick[:, a:b] for a, b in excerpts])
     code = np.asarray(start, dtype=np.float64).copy()
     first_moment, second_moment = np.zeros_like(code), np.zeros_like(code)
     beta1, beta2 = 0.9, 0.999
     mse_start = None
     for step in range(1, steps + 1):
-        mse, gradient = bundle.style_fit_step(features, code.astype(np.float32), kick)
+        mse, gradient = bundle.style_fit_step(features, code.astype(np.float32), kicks)
         mse_start = mse if mse_start is None else mse_start
         first_moment = beta1 * first_moment + (1 - beta1) * gradient
         second_moment = beta2 * second_moment + (1 - beta2) * gradient**2
         code -= learning_rate * (first_moment / (1 - beta1**step)) / (np.sqrt(second_moment / (1 - beta2**step)) + 1e-8)
-    mse_end, _ = bundle.style_fit_step(features, code.astype(np.float32), kick)
+    mse_end, _ = bundle.style_fit_step(features, code.astype(np.float32), kicks)
     return code.astype(np.float32), {"steps": steps, "mse_start": round(mse_start, 5), "mse_end": round(mse_end, 5)}
 
 

@@ -51,3 +51,12 @@ def test_a_style_fit_finds_back_the_code_a_kick_was_decoded_from(tiny_bundle):
     assert fit["mse_end"] < 0.02 * fit["mse_start"]
     assert estimate.fit is not None and estimate.fit["mse_end"] < estimate.fit["mse_start"]
     assert np.array_equal(estimate.code, fit_style(bundle, context, kick, code_path.mean(axis=1))[0])
+
+
+def test_a_long_song_is_fitted_on_evenly_spaced_excerpts():
+    from kickgen.engine.runtime.style import fit_excerpts
+
+    assert fit_excerpts(5000) == [(0, 5000)]
+    excerpts = fit_excerpts(20000, max_frames=8192, excerpt_frames=2048)
+    assert len(excerpts) == 4 and excerpts[0] == (0, 2048) and excerpts[-1] == (17952, 20000)
+    assert all(b - a == 2048 for a, b in excerpts) and excerpts == sorted(excerpts)
