@@ -3,20 +3,22 @@ code of its code path, fitted to the song's own kicks where the bundle can."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 K_RANGE = range(2, 11)
 FIT_STEPS = 60  # Adam steps of a style fit
 FIT_LEARNING_RATE = 0.05
+FIT_MAX_FRAMES = 8192  # a longer song is fitted on evenly spaced excerpts of this many frames in all
+FIT_EXCERPT_FRAMES = 2048
 
 
 @dataclass(frozen=True)
 class StyleEstimate:
-    """A song's style: the centroid (K,) of its largest code cluster, with the number
-    of clusters k chosen by the Davies–Bouldin score, that score, and the share of the
-    song's frames in the chosen cluster."""
+    """A song's style: its code (K,), the centroid of its largest code cluster unless
+    fitted (`fit`); the number of clusters k chosen by the Davies–Bouldin score, that
+    score, and the share of the song's frames in the chosen cluster."""
 
     code: np.ndarray
     k: int
@@ -75,10 +77,6 @@ def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 
                          labels, largest)
 
 
-FIT_MAX_FRAMES = 8192  # a longer song is fitted on evenly spaced excerpts of this many frames in all
-FIT_EXCERPT_FRAMES = 2048
-
-
 def fit_excerpts(n_frames: int, *, max_frames: int = FIT_MAX_FRAMES,
                  excerpt_frames: int = FIT_EXCERPT_FRAMES) -> list[tuple[int, int]]:
     """[start, stop) frame ranges a style is fitted on: the whole song, or evenly spaced
@@ -116,8 +114,6 @@ def reference_style(bundle, context: np.ndarray, kick: np.ndarray) -> tuple[np.n
     """A reference song's code path (K, T) and style: `infer_style`'s cluster facts, with
     the code fitted to the song's kicks (`fit_style`, from the path's mean) when the bundle
     has the fitting graphs, else the largest cluster's centroid (the paper's rule)."""
-    from dataclasses import replace
-
     code_path = bundle.encode(context, kick)
     estimate = infer_style(code_path)
     if not bundle.can_fit_style:
