@@ -78,6 +78,7 @@ def load_slots(args: argparse.Namespace, bundle) -> list[tuple[str, np.ndarray]]
     factory presets), each checked against the model."""
     from kickgen.engine.producer.preset_format import check_model
     from kickgen.engine.producer.preset_store import factory_presets, find_preset, user_preset_dir
+    from kickgen.engine.runtime.style import random_style
 
     directory = args.preset_dir or user_preset_dir()
     stored = [find_preset(name, directory) for name in args.slots] if args.slots else factory_presets()
@@ -90,8 +91,7 @@ def load_slots(args: argparse.Namespace, bundle) -> list[tuple[str, np.ndarray]]
         check_model(first.preset, bundle.id, origin=str(first.path), code_size=bundle.info.code_size)
         slots = [(first.preset.name, first.preset.code_array)] + [s for s in slots if s[0] != first.preset.name]
     elif args.seed is not None:
-        code = np.random.default_rng(args.seed).standard_normal(bundle.info.code_size).astype(np.float32)
-        slots.insert(0, (f"random (seed {args.seed})", code))
+        slots.insert(0, random_style(args.seed, code_size=bundle.info.code_size))
     if not slots:
         raise InputFileError(directory, "no presets to choose from (give --seed or --preset)")
     return slots

@@ -28,6 +28,7 @@ from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
 from kickgen.bridge.core import BridgeSettings, kick_notes
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
+from kickgen.engine.runtime.style import random_style
 
 RECEIVE_TIMEOUT_S = 0.1  # how often the server looks up from its socket to see whether to stop
 BAR_END_MARGIN_QN = 1e-3  # a kick's note-off ends this far before its bar's window closes
@@ -85,8 +86,7 @@ class PluginSession:
         """The track's style settings: the bridge's preset slot, or a random style drawn
         with the seed; returns the bars to plan again (`restyle`)."""
         if asked.seed > 0:
-            code = np.random.default_rng(asked.seed).standard_normal(len(self.slots[0][1])).astype(np.float32)
-            name = f"random (seed {asked.seed})"
+            name, code = random_style(asked.seed, code_size=len(self.slots[0][1]))
         else:
             name, code = self.slots[asked.slot if 0 <= asked.slot < len(self.slots) else 0]
         return self.restyle(asked, name, code)

@@ -181,7 +181,8 @@ def write_style_fit_graphs(model: CGAE, directory: Path) -> None:
 
 def add_style_fit(directory: str | Path) -> float:
     """Give a bundle exported before style fitting its fitting graphs, built from its own
-    weights and checked against torch; bundle.json's sha256 gains them, its id stays.
+    weights, stamped and checked as an export's are; bundle.json's sha256 gains them, its
+    id stays.
     Returns the worst parity error."""
     from kickgen.engine.model.bundle_weights import load_cgae_from_bundle, model_config_of_bundle
 
@@ -191,6 +192,7 @@ def add_style_fit(directory: str | Path) -> float:
     with tempfile.TemporaryDirectory(prefix=".style-fit.", dir=directory) as staging:
         staging = Path(staging)
         write_style_fit_graphs(model, staging)
+        stamp_and_check(model, staging, FIT_FILES)
         worst = check_style_fit(model, staging)
         for name in FIT_FILES:
             (staging / name).replace(directory / name)
@@ -201,8 +203,8 @@ def add_style_fit(directory: str | Path) -> float:
 
 
 def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
-    """Export both graphs into `directory`, check them, write bundle.json; returns the
-    worst parity error."""
+    """Export the decoder, the encoder and the style-fitting graphs into `directory`,
+    stamp and check them, write bundle.json; returns the worst parity error."""
     n = 600
     x = torch.zeros(1, len(CONTEXT_CHANNELS), n)
     export_graph(ModelMethod(model, "decode"), {"context": x, "code": torch.zeros(1, model.config.code_size, n)},
@@ -210,8 +212,18 @@ def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
     export_graph(ModelMethod(model, "encode"), {"context": x, "kick": torch.zeros(1, 1, n)},
                  "code", directory / ENCODER_FILE)
     write_style_fit_graphs(model, directory)
+    stamp_and_check(model, directory, (*ONNX_FILES, *FIT_FILES))
+    worst = max(check_parity(model, directory), check_style_fit(model, directory))
+    info = bundle_info(model, payload, {name: file_sha256(directory / name) for name in (*ONNX_FILES, *FIT_FILES)})
+    (directory / INFO_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
+    return worst
+
+
+def stamp_and_check(model: CGAE, directory: Path, names: tuple[str, ...]) -> None:
+    """Stamp the bundle's facts into each graph `names` in `directory`, then have
+    onnx.checker pass it (else `ExportError`)."""
     rf = receptive_field(model.config)
-    for name in (*ONNX_FILES, *FIT_FILES):
+    for name in names:
         stamp_metadata(directory / name, {
             "kickgen_bundle_format": str(BUNDLE_FORMAT),
             "kickgen_version": __version__,
@@ -226,10 +238,6 @@ def write_bundle(model: CGAE, payload: dict, directory: Path) -> float:
             onnx.checker.check_model(str(directory / name), full_check=True)
         except onnx.checker.ValidationError as exc:
             raise ExportError(f"{name}: onnx.checker refused the graph ({exc})") from None
-    worst = max(check_parity(model, directory), check_style_fit(model, directory))
-    info = bundle_info(model, payload, {name: file_sha256(directory / name) for name in (*ONNX_FILES, *FIT_FILES)})
-    (directory / INFO_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
-    return worst
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path, *, force: bool = False) -> float:

@@ -18,13 +18,10 @@ import onnxruntime as ort
 
 from kickgen.engine.errors import KickgenError
 from kickgen.engine.runtime.bundle_files import (
-    DECODER_FILE,
-    ENCODER_FILE,
-    FEATURES_FILE,
     INFO_FILE,
-    STYLE_FIT_FILE,
     BundleError,
     BundleInfo,
+    graph_files,
     verify_files,
 )
 from kickgen.engine.signals.frames import (
@@ -112,9 +109,9 @@ class ModelBundle:
         bundle_identity = verify_files(directory, info)
         options = session_options(threads=threads)
         providers = ["CPUExecutionProvider"]
-        names = (DECODER_FILE, ENCODER_FILE, *((FEATURES_FILE, STYLE_FIT_FILE) if STYLE_FIT_FILE in info.sha256 else ()))
-        try:
-            sessions = [ort.InferenceSession(str(directory / name), options, providers=providers) for name in names]
+        try:  # in `graph_files` order: decoder, encoder, then the fitting graphs' features and style_fit
+            sessions = [ort.InferenceSession(str(directory / name), options, providers=providers)
+                        for name in graph_files(info)]
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
         return cls(directory, info, bundle_identity, *sessions)

@@ -83,11 +83,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def graph_files(info: BundleInfo) -> tuple[str, ...]:
+    """The bundle's ONNX files: the decoder and encoder, and the fitting graphs when
+    bundle.json lists them."""
+    return (*ONNX_FILES, *(FIT_FILES if STYLE_FIT_FILE in info.sha256 else ()))
+
+
 def verify_files(directory: Path, info: BundleInfo) -> str:
-    """Check that every ONNX file (the fitting graphs when bundle.json lists them) is
-    present and matches its recorded sha256 (else `BundleError`); returns the bundle's id."""
+    """Check that every ONNX file (`graph_files`) is present and matches its recorded
+    sha256 (else `BundleError`); returns the bundle's id."""
     digests = {}
-    for name in (*ONNX_FILES, *(name for name in FIT_FILES if name in info.sha256)):
+    for name in graph_files(info):
         path = directory / name
         if not path.is_file():
             raise BundleError(path, "missing from the model bundle")

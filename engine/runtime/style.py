@@ -34,6 +34,11 @@ def sample_code(rng: np.random.Generator, *, code_size: int = 16) -> np.ndarray:
     return rng.standard_normal(code_size).astype(np.float32)
 
 
+def random_style(seed: int, *, code_size: int = 16) -> tuple[str, np.ndarray]:
+    """The random style drawn with `seed` (`sample_code`), and its name as the bridge shows it."""
+    return f"random (seed {seed})", sample_code(np.random.default_rng(seed), code_size=code_size)
+
+
 def hold_code(code: np.ndarray, *, n_frames: int) -> np.ndarray:
     """Repeat a (K,) code over time; (K, n_frames) float32."""
     return np.repeat(np.asarray(code, dtype=np.float32)[:, None], n_frames, axis=1)

@@ -21,6 +21,19 @@ function M.track(name)  -- the session's MIDI track of that name, made when miss
 	for t in list:iter() do return t end
 end
 
+-- A new session at `path` (any old one removed), 44.1 kHz, `bpm` in 4/4, with the MIDI
+-- tracks "parts" (returned) and "kicks".
+function M.new_session(path, name, bpm)
+	os.execute("rm -rf '" .. path .. "'")
+	assert(create_session(path, name, 44100), "cannot create the session")
+	local map = Temporal.TempoMap.write_copy()
+	map:set_tempo(Temporal.Tempo(bpm, bpm, 4), Temporal.timepos_t(0))
+	Temporal.TempoMap.update(map)
+	local parts = M.track("parts")
+	M.track("kicks")
+	return parts
+end
+
 function M.mark(what) print(string.format("MARK %s %d", what, Session:transport_sample())) end
 
 function M.sample_of_bar(bar)  -- bar 1 starts at sample 0, 4/4

@@ -86,14 +86,7 @@ local scenarios = {
 }
 
 local function prepare()
-	os.execute("rm -rf '" .. env("TAKE_SESSION") .. "'")
-	assert(create_session(env("TAKE_SESSION"), "take", 44100), "cannot create the session")
-	local map = Temporal.TempoMap.write_copy()
-	local bpm = tonumber(env("TAKE_BPM"))
-	map:set_tempo(Temporal.Tempo(bpm, bpm, 4), Temporal.timepos_t(0))
-	Temporal.TempoMap.update(map)
-	local parts = track("parts")
-	track("kicks")
+	local parts = A.new_session(env("TAKE_SESSION"), "take", tonumber(env("TAKE_BPM")))
 	ARDOUR.config():set_send_midi_clock(true)
 	wait_s(0.5)
 	connect("ardour:MIDI Clock out", env("TAKE_PLAYER_IN"))
