@@ -60,10 +60,11 @@ function M.stop()
 	M.wait_s(0.5)
 end
 
-local function quarters(beats)  -- Ardour 7.3 binds only Beats:str(), "beats:ticks"
+function M.quarters(beats)  -- Ardour 7.3 binds only Beats:str(), "beats:ticks"
 	local whole, ticks = beats:str():match("^(-?%d+):(-?%d+)$")
 	return tonumber(whole) + tonumber(ticks) / TICKS_PER_QUARTER
 end
+local quarters = M.quarters
 
 function M.sample_at(map, q)  -- the sample of quarter note q, as Ardour stores it (1920ths)
 	local whole = math.floor(q)

@@ -9,7 +9,7 @@
 --   TAKE <scenario>
 --   BOUNCED                          after the scenario "bounce" (run last, after the save)
 --   MARK <what> <sample>
---   KICK <quarters> <sample> <velocity>
+--   KICK <quarters> <sample> <velocity> <length in quarters>
 --   PORT <symbol> <value>            the plugin's control inputs as the session has them
 
 local env = os.getenv
@@ -81,7 +81,7 @@ local scenarios = {
 local function print_kicks(kicks, old_regions)
 	local map = Temporal.TempoMap.read()
 	A.recorded_notes(kicks, old_regions, function(at, note)
-		print(string.format("KICK %.6f %d %d", at, A.sample_at(map, at), note:velocity()))
+		print(string.format("KICK %.6f %d %d %.6f", at, A.sample_at(map, at), note:velocity(), A.quarters(note:length())))
 	end)
 end
 
@@ -105,14 +105,13 @@ local function prepare()
 end
 
 -- The bounce (the take's last scenario: it changes the session, which is not saved after
--- it): a synth after the plugin (Ardour's ACE Reasonable Synth), and bars 1-HL_BARS
--- exported to HL_EXPORT/bounce.wav as Ardour exports: freewheeling, with the plugin's
--- lv2:freeWheeling port set by Ardour.
-local function bounce()
-	local parts = track("parts")
-	local synth = ARDOUR.LuaAPI.new_plugin(Session, "https://community.ardour.org/node/7596", ARDOUR.PluginType.LV2, "")
-	assert(not synth:isnil(), "Ardour has no ACE Reasonable Synth")
-	assert(parts:add_processor_by_index(synth, 1, nil, true) == 0, "cannot add the synth after the plugin")
+-- it): the tests' click after the plugin (hostlink/tools/click: a note-on becomes one sample
+-- of audio on its frame), and bars 1-HL_BARS exported to HL_EXPORT/bounce.wav as Ardour
+-- exports: freewheeling, with the plugin's lv2:freeWheeling port set by Ardour.
+local function bounce(parts)
+	local click = ARDOUR.LuaAPI.new_plugin(Session, "urn:kickgen:test-click", ARDOUR.PluginType.LV2, "")
+	assert(not click:isnil(), "Ardour cannot load the tests' click (urn:kickgen:test-click)")
+	assert(parts:add_processor_by_index(click, 1, nil, true) == 0, "cannot add the click after the plugin")
 	wait_s(0.5)
 	local export = Session:simple_export()
 	export:set_preset("75969a1c-3133-4694-864b-a1fa50e43348")  -- "WAV @ session-rate" (Ardour's wav.preset)
@@ -147,7 +146,7 @@ local function take()
 	end
 	kicks:rec_enable_control():set_value(0, NoGroup)
 	Session:save_state("", false, false, false, false, false)
-	if bouncing then bounce() end
+	if bouncing then bounce(parts) end
 end
 
 AudioEngine:set_backend("JACK", "ardour", "")
