@@ -64,7 +64,6 @@ function M.quarters(beats)  -- Ardour 7.3 binds only Beats:str(), "beats:ticks"
 	local whole, ticks = beats:str():match("^(-?%d+):(-?%d+)$")
 	return tonumber(whole) + tonumber(ticks) / TICKS_PER_QUARTER
 end
-local quarters = M.quarters
 
 function M.sample_at(map, q)  -- the sample of quarter note q, as Ardour stores it (1920ths)
 	local whole = math.floor(q)
@@ -78,11 +77,11 @@ function M.recorded_notes(track, old_regions, found)
 	for region in track:playlist():region_list():iter() do
 		if not old_regions[region:name()] then
 			-- where the source's beat 0 lies in the session, in quarter notes, and the region's span
-			local first = quarters(map:quarters_at(region:position()))
-			local origin = first - quarters(region:start():beats())
-			local last = quarters(map:quarters_at(Temporal.timepos_t(region:position():samples() + region:length():samples())))
+			local first = M.quarters(map:quarters_at(region:position()))
+			local origin = first - M.quarters(region:start():beats())
+			local last = M.quarters(map:quarters_at(Temporal.timepos_t(region:position():samples() + region:length():samples())))
 			for note in ARDOUR.LuaAPI.note_list(region:to_midiregion():model()):iter() do
-				local at = origin + quarters(note:time())
+				local at = origin + M.quarters(note:time())
 				if at >= first and at < last then found(at, note) end  -- a loop take's regions share one source
 			end
 		end

@@ -34,7 +34,7 @@ SAMPLES_PER_QUARTER = 60 / 100 * 44100  # the session: 100 bpm at 44.1 kHz
 TICK_SAMPLES = SAMPLES_PER_QUARTER / TICKS_PER_QUARTER  # 13.8: how finely Ardour stores a note
 PERIOD = 128
 BOUNCE_BARS = 6
-ONSET_LEVEL = 1e-3  # the synth's output crosses this a few samples after its note-on
+ONSET_LEVEL = 1e-3  # the click's one sample (velocity / 127, through Ardour's panner) is far above it
 CONTROLS = "Style slot=1,Peak threshold=0.3"
 SLOTS = ("disco", "funk-sixteenths")  # the bridge's slots 1 and 2 in the first load; swapped when reopened
 
@@ -54,7 +54,7 @@ class ArdourPluginStudio(JackGraph):
         self.slots = slots
         self.plan = workdir / "plan.jsonl"
         self.session = workdir / "session"
-        # the plugin, and the system's LV2 folder for Ardour's own synth (the bounce)
+        # the plugin and the tests' click, and the system's LV2 folder, which LV2_PATH would hide from Ardour
         self.env.update(LV2_PATH=f"{build / 'lv2'}:/usr/lib/lv2", KICKGEN_HOSTLINK_SOCKET=str(workdir / "hostlink.sock"))
         self.export = workdir / "export"
 
