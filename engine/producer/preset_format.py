@@ -31,7 +31,7 @@ class PresetError(KickgenError):
 class Preset:
     """name; code (K,) floats; model_id: the id of the bundle the code belongs to;
     source: {"file", "sha256", "duration_s"} of the reference song; clustering: {"k",
-    "davies_bouldin", "share"} of its code path, and "fit" {"steps", "mse_start", "mse_end"}
+    "davies_bouldin", "share"} of its code path, and "fit" {"method", "evaluations", "mse_start", "mse_end"}
     when the code was fitted to its kicks (or None for a sampled code); created: ISO time (UTC)."""
 
     name: str

@@ -39,7 +39,7 @@ def test_a_style_fit_finds_back_the_code_a_kick_was_decoded_from(tiny_bundle):
     uses the fitted code where the bundle has the fitting graphs."""
     from kickgen.engine.corpus.synthetic import generate_songs
     from kickgen.engine.runtime.bundle import ModelBundle
-    from kickgen.engine.runtime.style import fit_style, reference_style
+    from kickgen.engine.runtime.style import FIT_CODE_BOUND, fit_style, reference_style
 
     bundle = ModelBundle.load(tiny_bundle)
     song = generate_songs(1, seed=5)[0].signals
@@ -47,9 +47,11 @@ def test_a_style_fit_finds_back_the_code_a_kick_was_decoded_from(tiny_bundle):
     wanted = np.array([1.5, -1.0, 0.5, 2.0], dtype=np.float32)  # the tiny model's 4-value code
     kick = bundle.decode(context, hold_code(wanted, n_frames=context.shape[1]))
     code_path, estimate = reference_style(bundle, context, kick)
-    _, fit = fit_style(bundle, context, kick, code_path.mean(axis=1), steps=200)
+    _, fit = fit_style(bundle, context, kick, code_path.mean(axis=1), max_evaluations=200)
     assert fit["mse_end"] < 0.02 * fit["mse_start"]
+    assert fit["evaluations"] <= 200 + 20  # L-BFGS may finish a line search past its budget
     assert estimate.fit is not None and estimate.fit["mse_end"] < estimate.fit["mse_start"]
+    assert np.abs(estimate.code).max() <= FIT_CODE_BOUND
     assert np.array_equal(estimate.code, fit_style(bundle, context, kick, code_path.mean(axis=1))[0])
 
 
