@@ -113,9 +113,8 @@ def fit_style(bundle, context: np.ndarray, kick: np.ndarray, start: np.ndarray, 
         evaluated.append((float(mse), code.astype(np.float32)))
         return float(mse), np.asarray(gradient, dtype=np.float64)
 
-    bound = FIT_CODE_BOUND
-    minimize(squared_error, np.clip(np.asarray(start, dtype=np.float64), -bound, bound), jac=True,
-             method="L-BFGS-B", bounds=[(-bound, bound)] * len(start),
+    minimize(squared_error, np.clip(np.asarray(start, dtype=np.float64), -FIT_CODE_BOUND, FIT_CODE_BOUND), jac=True,
+             method="L-BFGS-B", bounds=[(-FIT_CODE_BOUND, FIT_CODE_BOUND)] * len(start),
              options={"maxfun": max_evaluations, "maxiter": max_evaluations})
     mse_end, code = min(evaluated, key=lambda entry: entry[0])
     return code, {"method": "L-BFGS-B", "evaluations": len(evaluated), "mse_start": round(evaluated[0][0], 5),
