@@ -143,5 +143,6 @@ def run_eval(
             "songs": studies,
             "mean_diversity_picked": round(sum(s["diversity_picked"] for s in studies) / len(studies), 4),
             "mean_plausible_share": round(sum(s["plausible_share"] for s in studies) / len(studies), 4),
+            "own_kicks_plausible_share": round(sum(s["own_kicks_plausible"] for s in studies) / len(studies), 4),
         }
     return document

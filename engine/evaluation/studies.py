@@ -83,7 +83,8 @@ def sampling_study(
     threshold: float = DEFAULT_THRESHOLD,
 ) -> dict:
     """`n_samples` codes from N(0, I) on the song; the `n_pick` most varied (farthest
-    first on 1 − F), their diversity and plausibility, and the picked onsets."""
+    first on 1 − F), their diversity and plausibility (and whether the song's own kicks
+    pass the same check), and the picked onsets."""
     rng = np.random.default_rng(seed)
     codes = [sample_code(rng, code_size=bundle.info.code_size) for _ in range(n_samples)]
     parts = [generate_kicks(bundle, song.signals, code, threshold=threshold) for code in codes]
@@ -91,6 +92,7 @@ def sampling_study(
     picked = farthest_first(dist, n_pick)
     n_bars = max(1, len(song.signals.downbeat_times_s))
     checks = [plausibility(p.times_s, beats_s=song.signals.beat_times_s, n_bars=n_bars) for p in parts]
+    own = plausibility(song.kick_s, beats_s=song.signals.beat_times_s, n_bars=n_bars)
     return {
         "song": song.name,
         "domain": song.domain,
@@ -98,6 +100,7 @@ def sampling_study(
         "diversity_picked": round(mean_pairwise(dist, picked), 4),
         "diversity_all": round(mean_pairwise(dist, list(range(n_samples))), 4),
         "plausible_share": round(float(np.mean([c.plausible for c in checks])), 4),
+        "own_kicks_plausible": own.plausible,  # the check calibrated: the song's own kick part
         "kicks_per_bar": [round(c.kicks_per_bar, 3) for c in checks],
         "grid_share": [round(c.grid_share, 3) for c in checks],
         "downbeats_s": song.signals.downbeat_times_s.round(4).tolist(),

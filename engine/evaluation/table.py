@@ -147,7 +147,8 @@ def format_table(document: dict) -> str:
     if "sampling" in document:
         study = document["sampling"]
         lines.append(f"sampling: diversity (mean pairwise 1-F of picked) {study['mean_diversity_picked']:.3f}, "
-                     f"plausible {study['mean_plausible_share']:.1%}")
+                     f"plausible {study['mean_plausible_share']:.1%} (the songs' own kicks "
+                     f"{study['own_kicks_plausible_share']:.1%})")
     return "\n".join(lines)
 
 

@@ -32,7 +32,11 @@ def test_eval_json_and_report(tiny_corpus, corpus_features, corpus_bundle, tmp_p
     assert 0.9 * n_kicks <= sum(p["kicks"] for p in kicks_by_position.values()) <= n_kicks
     assert kicks_by_position["beat"]["share"] > 0.3 and "recall by position, ground-truth codes" in result.stdout
     assert set(document["tempo_invariance"]["mean_f"]) == {"0.8", "0.9", "1.1", "1.2"}
-    assert 0 <= document["sampling"]["mean_diversity_picked"] <= 1
+    sampling = document["sampling"]
+    assert 0 <= sampling["mean_diversity_picked"] <= 1
+    own_plausible = [song["own_kicks_plausible"] for song in sampling["songs"]]
+    assert sampling["own_kicks_plausible_share"] == round(sum(own_plausible) / len(own_plausible), 4)
+    assert "the songs' own kicks" in result.stdout
     steering = document["steering"]
     assert steering["n_songs"] == n_train and len(steering["songs"]) == n_train
     assert steering["own"] == document["mean"]["self_transfer"]["f"]
