@@ -93,7 +93,8 @@ def record_in_bundle(bundle_dir: Path, results: Path) -> dict:
                 metrics[domain]["tempo_invariance_f"] = document["tempo_invariance"]["mean_over_factors"]
             if "sampling" in document:
                 metrics[domain]["sampling"] = {k: document["sampling"][k]
-                                               for k in ("mean_diversity_picked", "mean_plausible_share", "own_kicks_plausible_share")}
+                                               for k in ("mean_diversity_picked", "mean_plausible_share", "own_kicks_plausible_share")
+                                               if k in document["sampling"]}  # an older eval has no own-kicks share
     data = {**info.to_json(), "training": training, "metrics": metrics or None}
     with atomic_path(bundle_dir / INFO_FILE, force=True) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
@@ -253,8 +254,9 @@ def write_report(results: Path, out: Path, *, study_dir: Path | None = None) -> 
                          f"diversity {study['mean_diversity_picked']:.3f} (goal ≥ {GOALS['diversity']} "
                          f"{_verdict(study['mean_diversity_picked'], GOALS['diversity'])}), plausible "
                          f"{study['mean_plausible_share']:.1%} (goal ≥ {GOALS['plausible']:.0%} "
-                         f"{_verdict(study['mean_plausible_share'], GOALS['plausible'])}; the songs' own kick "
-                         f"parts pass the same check in {study['own_kicks_plausible_share']:.1%}).")
+                         f"{_verdict(study['mean_plausible_share'], GOALS['plausible'])}"
+                         + (f"; the songs' own kick parts pass the same check in {study['own_kicks_plausible_share']:.1%}"
+                            if "own_kicks_plausible_share" in study else "") + ").")
         lines.append("")
         for figure, caption in ((f"tempo-{domain}.png", "tempo invariance"), (f"sampling-{domain}.png", "sampling")):
             if (results / figure).exists():
