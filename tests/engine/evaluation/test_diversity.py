@@ -28,7 +28,10 @@ def test_a_shuffle_on_the_swung_eighths_is_plausible():
 
 def test_a_sixteenth_double_kick_is_plausible_and_more_is_not():
     assert plausibility(groove(list(np.arange(16) / 4)), beats_s=BEATS_S, n_bars=N_BARS).plausible
-    assert not plausibility(groove(list(np.arange(24) / 6)), beats_s=BEATS_S, n_bars=N_BARS).plausible
+    # every sixteenth and every triplet eighth: all on the grid, 24 a bar
+    every_grid_step = sorted({beat + step for beat in range(4) for step in (0, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 3 / 4)})
+    too_many = plausibility(groove(every_grid_step), beats_s=BEATS_S, n_bars=N_BARS)
+    assert too_many.grid_share == 1.0 and too_many.kicks_per_bar == 24 and not too_many.plausible
 
 
 def test_kicks_between_the_grid_points_or_too_few_are_not_plausible():
