@@ -124,6 +124,30 @@ def offsets_from_plan(kicks: list[tuple[float, int, float]], planned: list[tuple
             for q, v, _ in kicks]
 
 
+def loop_range(lines: list[str]) -> tuple[float, float]:
+    """The loop range Ardour printed (quarter notes)."""
+    start, end = next(map(int, line.split()[2:4]) for line in lines if line.startswith("MARK loop-range "))
+    return start / SAMPLES_PER_QUARTER, end / SAMPLES_PER_QUARTER
+
+
+def past_the_loop(kicks: list[tuple[float, int, float]], planned: list[tuple[float, int]],
+                  loop: tuple[float, float]) -> list[tuple[float, int, float]]:
+    """The recorded kicks that are a kick planned within a period after the loop's end,
+    played a loop earlier: Ardour 7 hands the plugin the wrap's position one cycle late, so
+    for the rest of the wrap's cycle the plugin still plays past the loop's end (measured:
+    a kick planned 53 samples after it, recorded 68 samples after the loop's start, cut a
+    tick later, at the position's arrival). Only those that no kick planned in the loop
+    explains."""
+    start, end = loop
+    within = [(p, v) for p, v in planned if start <= p < end]
+    beyond = [(p - (end - start), v) for p, v in planned if end <= p < end + PERIOD / SAMPLES_PER_QUARTER]
+
+    def near(q: float, v: int, plan: list[tuple[float, int]]) -> bool:
+        return any(pv == v and abs(q - p) * SAMPLES_PER_QUARTER <= 2 * PERIOD + 3 * TICK_SAMPLES for p, pv in plan)
+
+    return [(q, v, length) for q, v, length in kicks if near(q, v, beyond) and not near(q, v, within)]
+
+
 START_ATTEMPTS = 4
 
 
@@ -163,16 +187,21 @@ def studio(tmp_path_factory):
 
 def test_ardour_records_every_kick_where_the_bridge_planned_it(studio):
     """A take from bar 1 holds every kick on its planned quarter note as Ardour stores it
-    (within half a tick of 1920 a quarter). After a locate while recording, and around a
-    loop's wrap, Ardour places what it records by up to two JACK periods and a few ticks
-    off its timeline (measured: 265-280 samples early after a locate; a loop's passes ±1
-    tick apart, one kick 293 samples late at the loop's start), so there the test bounds
-    the offset by that; the exact check of those transport moves is the jalv test's."""
+    (within half a tick of 1920 a quarter). After a locate while recording, Ardour places
+    what it records up to two JACK periods and a few ticks off its timeline (measured:
+    265-280 samples early), so the test bounds the locate and loop takes by that (a loop's
+    passes measured ±1 tick apart); the exact check of those transport moves is the jalv
+    test's. A kick planned just past the loop's end can sound at the loop's start until
+    Ardour reports the wrap (`past_the_loop`): it must end within that period."""
     s, first, *_ = studio
     planned = planned_kicks(s.plan)
     takes = takes_of(first)
     assert [name for name, _ in takes] == ["play", "play", "locate-playing", "loop"]
     for name, kicks in takes[1:]:  # the first is Ardour's throwaway take
+        if name == "loop":
+            leftovers = past_the_loop(kicks, planned, loop_range(first))
+            assert all(length <= (PERIOD + TICK_SAMPLES) / SAMPLES_PER_QUARTER for _, _, length in leftovers), leftovers
+            kicks = [kick for kick in kicks if kick not in leftovers]
         offsets = offsets_from_plan(kicks, planned)
         assert len(kicks) >= 6, name
         if name == "play":
