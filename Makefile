@@ -80,7 +80,7 @@ CORPUS ?= data/corpus
 FEATURES ?= data/features
 RUN ?= runs/default
 RESULTS := docs/results
-TRAIN_EPOCHS ?= 28 72  # two cosine cycles: decay over epochs 1-28, then a warm restart (resumed) decaying to 72
+TRAIN_EPOCHS ?= 14 24 40  # three cosine cycles: decay over epochs 1-14, then warm restarts (resumed) decaying to 24 and 40
 FINETUNE_RUN ?= runs/finetune
 FINETUNE_FROM ?= models/default
 FINETUNE_EPOCHS ?= 32
@@ -107,10 +107,11 @@ corpus: $(STAMP) system-deps
 # No time limit: a cycle cut short would hand the next one a different schedule. An
 # interrupted `make model` continues where it stopped when run again (a run's recipe is
 # its own: the flags apply when it starts). The recipe is the model study's winners
-# (docs/results.md): a bias-free mapping path and the downbeat as the bar's phase, with
-# best.pt chosen by validation F. It ends with the run's bundle evaluated in both domains
+# (docs/results.md): a bias-free mapping path and the downbeat as the bar's phase, each crop
+# decoded from its mean code held over its 1024 frames (as a preset is used), with best.pt
+# chosen by validation F. It ends with the run's bundle evaluated in both domains
 # beside the shipped model's figures; `make ship` makes it the shipped model.
-MODEL_FLAGS ?= --bilinear --downbeat-form bar_phase --bf16 --validation $(FEATURES)/validation \
+MODEL_FLAGS ?= --bilinear --downbeat-form bar_phase --decoder-code held --bf16 --validation $(FEATURES)/validation \
 	--validate-every 4 --quiet
 model: $(STAMP)
 	for epochs in $(TRAIN_EPOCHS); do \
