@@ -204,7 +204,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--downbeat-form", choices=("impulses", "bar_phase"),
                    help="how the model reads the downbeat channel: impulses at bar starts (default), or the "
                         "position in the bar, rising from each downbeat to the next (recorded in the bundle)")
-    p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
+    p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast where the hardware has it (AVX-512 BF16, AMX, GPUs); "
+                   "elsewhere float32, with a warning (the recipe keeps bf16 for a resumed run)")
     p.add_argument("--max-grad-norm", type=float, default=25.0,
                    help="clip each optimizer's gradient norm to this (0: no clipping); late in a "
                         "full-size run the norms are about 20-100, so 25 trims the spikes")

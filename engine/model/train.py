@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ from kickgen.engine.model.checkpoint import (
     save_checkpoint,
 )
 from kickgen.engine.model.crops import sample_crops
-from kickgen.engine.model.process import Distributed, resolve_device, time_is_up
+from kickgen.engine.model.process import Distributed, has_native_bf16, resolve_device, time_is_up
 from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
 from kickgen.engine.model.validation import validation_scores
 from kickgen.engine.runtime.bundle_files import BundleInfo, bundle_id
@@ -270,6 +270,14 @@ def train(
     form = state.model.config.downbeat_form  # a resumed run's own
     songs = [with_downbeat_form(s, form) for s in songs]
     nets = Networks.of(state, dist_info, torch_device)
+    # the recipe keeps bf16 (a resumed run uses it where it is fast); here it may train in float32
+    step_config = train_config
+    if train_config.bf16 and not has_native_bf16(torch_device):
+        step_config = replace(train_config, bf16=False)
+        if dist_info.is_main:
+            print("kickgen train: warning: this machine has no bfloat16 arithmetic (AVX-512 BF16, AMX or a "
+                  "bf16 GPU), where --bf16 runs many times slower: these epochs train in float32", file=sys.stderr)
+    state.training.update(autocast="bf16" if step_config.bf16 else "off")
     if dist_info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -286,7 +294,7 @@ def train(
     nets.model.train()
     nets.critic.train()
     while state.epochs_done < train_config.epochs:
-        record = run_epoch(nets, state, songs, train_config, dist_info=dist_info, device=torch_device,
+        record = run_epoch(nets, state, songs, step_config, dist_info=dist_info, device=torch_device,
                            steps=steps_per_epoch, progress=progress)
         state.epochs_done += 1
         validating = validation and train_config.validate_every and dist_info.is_main and (

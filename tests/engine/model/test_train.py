@@ -15,6 +15,7 @@ from kickgen.engine.errors import CheckpointError
 from kickgen.engine.model.cgae import TINY_CONFIG
 from kickgen.engine.model.checkpoint import CHECKPOINT_NAME, load_model, read_checkpoint
 from kickgen.engine.model.crops import sample_crops, window
+from kickgen.engine.model.process import cpu_has_bf16, has_native_bf16
 from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
 from kickgen.engine.model.train import clipped_step, train
 from kickgen.engine.signals.frames import FPS, SongSignals
@@ -157,10 +158,11 @@ def test_a_window_past_either_end_is_zero_padded():
     assert window(curves, 9, 2).tolist() == [[0, 0]]
 
 
-def test_the_ablation_options_train_and_are_checked(tmp_path):
+def test_the_ablation_options_train_and_are_checked(tmp_path, capsys):
     """Part dropout, the peak-keeping warp, the paper's L_std, held codes, bfloat16 autocast and a
     bias-free mapping path run together, keep the mapping biases at zero, and land in
-    the checkpoint's recipe; an unknown mode is refused."""
+    the checkpoint's recipe; an unknown mode is refused. On a CPU without bfloat16
+    arithmetic the epochs run in float32, saying so, and the recipe keeps bf16."""
     config = replace(CONFIG, epochs=1, input_dropout=0.3, input_dropout_mode="parts", warp_mode="peaks",
                      std_loss_form="paper", decoder_code="held", bf16=True)
     state = train(SONGS, out_dir=tmp_path, model_config=replace(TINY_CONFIG, mapping_bias=False),
@@ -169,8 +171,20 @@ def test_the_ablation_options_train_and_are_checked(tmp_path):
     assert all(float(p.abs().max()) == 0 for n, p in state.model.W.named_parameters() if "bias" in n)
     recipe = json.loads(read_checkpoint(tmp_path / CHECKPOINT_NAME)["train_config"])
     assert recipe["input_dropout_mode"] == "parts" and recipe["bf16"] is True and recipe["decoder_code"] == "held"
+    native = has_native_bf16(torch.device("cpu"))
+    assert ("train in float32" in capsys.readouterr().err) is not native
+    assert state.training["autocast"] == ("bf16" if native else "off")
     with pytest.raises(ValueError, match="warp_mode"):
         TrainConfig(warp_mode="cubic")
+
+
+def test_bfloat16_arithmetic_is_read_from_the_cpu_flags():
+    avx2_epyc = "processor\t: 0\nflags\t\t: fpu sse2 avx fma avx2 bmi2\n"
+    zen4 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n"
+    sapphire_rapids = "flags\t\t: avx2 avx512f amx_bf16 amx_tile\n"
+    assert not cpu_has_bf16(avx2_epyc)
+    assert cpu_has_bf16(zen4) and cpu_has_bf16(sapphire_rapids)
+    assert not cpu_has_bf16("model name\t: a CPU named avx512_bf16\nflags\t\t: avx2\n")
 
 
 def test_a_validated_run_keeps_the_epoch_of_highest_validation_f(tmp_path):
