@@ -5,9 +5,10 @@ Measures the seconds of one complete `train_step` (critic step + CGAE step: forw
 backward and both Adam updates) for the paper's layer sizes (`ModelConfig()`) and the
 `TrainConfig()` defaults, and, for comparison, the bare CGAE forward + backward of the
 reconstruction MSE alone (no augmentation, critic or optimizer), and the full step again
-under bfloat16 autocast (`TrainConfig.bf16`), side by side (`bf16_time_ratio`). Inputs are random
-crops (`sample_crops`) of generated songs (`engine.synthetic`), drawn outside the timed
-region. One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
+under bfloat16 autocast (`TrainConfig.bf16`), side by side (`bf16_time_ratio`;
+`bf16_in_hardware`: whether `kickgen train --bf16` uses it here). Inputs are random crops
+(`sample_crops`) of generated songs (`engine.synthetic`), drawn outside the timed region.
+One warm-up step, then --steps timed steps; frames/s = batch * chunk / median.
 The process CPU seconds per step and the load average are reported too: on a shared
 machine, wall time far above CPU time / threads means other processes took the cores.
 Like training, it first tunes glibc's malloc (`train.keep_freed_memory`); pass
@@ -42,7 +43,7 @@ from kickgen.engine.model import losses
 from kickgen.engine.model.cgae import ModelConfig
 from kickgen.engine.model.checkpoint import TrainState, new_state
 from kickgen.engine.model.crops import sample_crops
-from kickgen.engine.model.process import keep_freed_memory
+from kickgen.engine.model.process import has_native_bf16, keep_freed_memory
 from kickgen.engine.model.recipe import TrainConfig
 from kickgen.engine.model.train import Networks, train_step
 from kickgen.engine.signals.frames import SongSignals
@@ -189,6 +190,7 @@ def main() -> None:
                 "bf16_frames_per_s": frames / statistics.median(bf16),
                 "bf16_step_cpu_s_median": statistics.median(bf16_cpu),
                 "bf16_time_ratio": statistics.median(bf16) / statistics.median(full),
+                "bf16_in_hardware": has_native_bf16(torch.device("cpu")),  # else kickgen train runs float32
                 "cgae_only_step_s_median": statistics.median(mse),
                 "cgae_only_step_s_min": min(mse),
                 "cgae_only_frames_per_s": frames / statistics.median(mse),
