@@ -262,18 +262,23 @@ class CGAE(nn.Module):
         return self.V.transpose(context_features * self.W.transpose(code))
 
     def forward(
-        self, context: torch.Tensor, kick: torch.Tensor, context_warped: torch.Tensor, *, hold_code: bool = False,
+        self, context: torch.Tensor, kick: torch.Tensor, context_warped: torch.Tensor, *, decoder_code: str = "frames",
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One training pass (paper Eq. 5): the code comes from the untransformed pair,
-        the reconstruction from the warped context. With `hold_code` the decoder gets each
-        example's mean code held over time, as a style preset is used.
+        the reconstruction from the warped context. `decoder_code` (the recipe's) says what
+        the decoder reconstructs from: "frames", the code path (the paper's); "held", each
+        example's mean code held over time, as a style preset is used; "both", the two in turn.
 
-        Returns (code (B, code_size, T), U x (B, C, T), reconstruction (B, 1, T)).
+        Returns (code (B, code_size, T), U x (B, C, T), reconstruction (B, 1, T); with
+        "both" (2B, 1, T): the B held reconstructions, then the B from the path).
         """
         context_features = self.U(context)
         code = self.W(context_features * self.V(kick))
-        decoded_code = code.mean(dim=-1, keepdim=True).expand_as(code) if hold_code else code
-        return code, context_features, self.decode(context_warped, decoded_code)
+        held = code.mean(dim=-1, keepdim=True).expand_as(code)
+        decoded_codes = {"frames": code, "held": held, "both": torch.cat([held, code])}[decoder_code]
+        warped_features = self.U(context_warped)
+        repeats = decoded_codes.shape[0] // code.shape[0]
+        return code, context_features, self.decode_from_features(warped_features.repeat(repeats, 1, 1), decoded_codes)
 
 
 class Critic(nn.Module):

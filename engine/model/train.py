@@ -115,7 +115,7 @@ def train_step(
     x_in, x_warped = (input_dropout(c, config, generator) for c in (x, warp(x, shift, scale)))
     y_warped = warp(y, shift, scale)
     with torch.set_grad_enabled(update_model), autocast(x.device, config.bf16):  # no CGAE graph in a warm-up step
-        code, features, reconstruction = nets.model(x_in, y, x_warped, hold_code=config.decoder_code == "held")
+        code, features, reconstruction = nets.model(x_in, y, x_warped, decoder_code=config.decoder_code)
     code, features, reconstruction = code.float(), features.float(), reconstruction.float()
 
     # Critic step: score noise high and codes low, with a gradient penalty on mixes.
@@ -140,7 +140,8 @@ def train_step(
     adversarial = losses.critic_gap(on_own_code, on_noise.detach())
     nets.bare_critic.requires_grad_(True)
     terms = {
-        "mse": losses.reconstruction_loss(y_warped, reconstruction),
+        # with decoder_code "both", the mean over the held and the path reconstructions
+        "mse": losses.reconstruction_loss(y_warped.repeat(reconstruction.shape[0] // batch, 1, 1), reconstruction),
         "const": losses.constancy_loss(code),
         "std": losses.standardization_loss(code, form=config.std_loss_form),
         "held_std": losses.standardization_loss(code.mean(dim=-1, keepdim=True), form=config.std_loss_form),

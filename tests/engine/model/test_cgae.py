@@ -119,17 +119,19 @@ def test_a_bias_free_mapping_closes_the_gate_at_a_zero_code():
     assert all(not p.requires_grad for n, p in gated.W.named_parameters() if "bias" in n)
 
 
-def test_a_held_code_decodes_each_example_from_its_mean_code():
-    """`hold_code` (the recipe's decoder_code "held") reconstructs from each example's
-    mean code held over time, as a style preset is decoded; the code returned, which the
-    losses see, is the path itself."""
+def test_the_decoder_code_is_the_path_its_mean_held_or_both():
+    """decoder_code "held" reconstructs from each example's mean code held over time, as
+    a style preset is decoded; "both" gives the held reconstructions, then the path's; the
+    code returned, which the losses see, is the path itself."""
     torch.manual_seed(1)
     model = CGAE(TINY)
     x, y, x_warped = torch.randn(2, 4, 300), torch.randn(2, 1, 300), torch.randn(2, 4, 300)
     with torch.no_grad():
-        code, _, held = model(x, y, x_warped, hold_code=True)
+        code, _, held = model(x, y, x_warped, decoder_code="held")
         _, _, path = model(x, y, x_warped)
+        _, _, both = model(x, y, x_warped, decoder_code="both")
         mean_code = code.mean(dim=-1, keepdim=True).expand_as(code)
         assert torch.allclose(held, model.decode(x_warped, mean_code), atol=1e-6)
         assert torch.allclose(path, model.decode(x_warped, code), atol=1e-6)
+        assert torch.allclose(both, torch.cat([held, path]), atol=1e-6)
     assert float(code.std(dim=-1).min()) > 0 and not torch.allclose(held, path)

@@ -159,18 +159,18 @@ def test_a_window_past_either_end_is_zero_padded():
 
 
 def test_the_ablation_options_train_and_are_checked(tmp_path, capsys):
-    """Part dropout, the peak-keeping warp, the paper's L_std, held codes, bfloat16 autocast and a
+    """Part dropout, the peak-keeping warp, the paper's L_std, held and path codes, bfloat16 autocast and a
     bias-free mapping path run together, keep the mapping biases at zero, and land in
     the checkpoint's recipe; an unknown mode is refused. On a CPU without bfloat16
     arithmetic the epochs run in float32, saying so, and the recipe keeps bf16."""
     config = replace(CONFIG, epochs=1, input_dropout=0.3, input_dropout_mode="parts", warp_mode="peaks",
-                     std_loss_form="paper", decoder_code="held", bf16=True)
+                     std_loss_form="paper", decoder_code="both", bf16=True)
     state = train(SONGS, out_dir=tmp_path, model_config=replace(TINY_CONFIG, mapping_bias=False),
                   train_config=config, device="cpu", progress=False)
     assert np.isfinite(state.history[0]["mse"])
     assert all(float(p.abs().max()) == 0 for n, p in state.model.W.named_parameters() if "bias" in n)
     recipe = json.loads(read_checkpoint(tmp_path / CHECKPOINT_NAME)["train_config"])
-    assert recipe["input_dropout_mode"] == "parts" and recipe["bf16"] is True and recipe["decoder_code"] == "held"
+    assert recipe["input_dropout_mode"] == "parts" and recipe["bf16"] is True and recipe["decoder_code"] == "both"
     native = has_native_bf16(torch.device("cpu"))
     assert ("train in float32" in capsys.readouterr().err) is not native
     assert state.training["autocast"] == ("bf16" if native else "off")
