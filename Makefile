@@ -108,18 +108,29 @@ corpus: $(STAMP) system-deps
 # interrupted `make model` continues where it stopped when run again (a run's recipe is
 # its own: the flags apply when it starts). The recipe is the model study's winners
 # (docs/results.md): a bias-free mapping path and the downbeat as the bar's phase, each crop
-# decoded from its mean code held over its 1024 frames (as a preset is used), with best.pt
-# chosen by validation F. It ends with the run's bundle evaluated in both domains
+# decoded from its mean code held over its 1024 frames (as a preset is used); then, from its
+# last epoch, BOTH_EPOCHS in which the decoder reconstructs from the held code and from the
+# code path in turn, so that it reads a song's own code path too (ground-truth codes), with
+# best.pt chosen by validation F. It ends with the run's bundle evaluated in both domains
 # beside the shipped model's figures; `make ship` makes it the shipped model.
 MODEL_FLAGS ?= --bilinear --downbeat-form bar_phase --decoder-code held --bf16 --validation $(FEATURES)/validation \
 	--validate-every 4 --quiet
+BOTH_EPOCHS ?= 2 6
+BOTH_FLAGS ?= --decoder-code both --validation $(FEATURES)/validation --validate-every 1 --quiet
 model: $(STAMP)
 	for epochs in $(TRAIN_EPOCHS); do \
 		$(KICKGEN) train --data $(FEATURES)/train --out $(RUN) --batch 32 --chunk-frames 1024 \
 			--epochs $$epochs --final-lr-fraction 0.1 --std-weight 10 $(MODEL_FLAGS) $(TRAIN_FLAGS) \
 			$$(test -f $(RUN)/checkpoint.pt && echo --resume) || exit 1; \
 	done
-	$(VENV)/bin/kickgen-export $(RUN)/best.pt --out $(RUN)/bundle --force
+	$(VENV)/bin/kickgen-export $(RUN)/checkpoint.pt --out $(RUN)/held-bundle --force
+	for epochs in $(BOTH_EPOCHS); do \
+		$(KICKGEN) train --data $(FEATURES)/train --out $(RUN)/both --init-from $(RUN)/held-bundle \
+			--critic-warmup-steps 100 --batch 32 --chunk-frames 1024 --epochs $$epochs --lr 3e-4 \
+			--final-lr-fraction 0.1 --std-weight 10 $(BOTH_FLAGS) $(TRAIN_FLAGS) \
+			$$(test -f $(RUN)/both/checkpoint.pt && echo --resume) || exit 1; \
+	done
+	$(VENV)/bin/kickgen-export $(RUN)/both/best.pt --out $(RUN)/bundle --force
 	for domain in midi audio; do \
 		$(KICKGEN) eval $(CORPUS) --model $(RUN)/bundle --domain $$domain --features $(FEATURES) \
 			--json $(RUN)/eval-$$domain.json --force --quiet || exit 1; \
@@ -176,6 +187,8 @@ report: $(STAMP)
 	mkdir -p $(RESULTS)
 	# the training run's curves, when this checkout trained the model (a clone keeps the committed ones)
 	test ! -f $(RUN)/history.json || cp $(RUN)/losses.png $(RUN)/history.json $(RESULTS)/
+	test ! -f $(RUN)/both/history.json || (cp $(RUN)/both/losses.png $(RESULTS)/losses-both.png && \
+		cp $(RUN)/both/history.json $(RESULTS)/history-both.json)
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain midi --json $(RESULTS)/eval-midi.json \
 		--tempo-png $(RESULTS)/tempo-midi.png --sampling-png $(RESULTS)/sampling-midi.png --sampling-songs all --force
 	$(KICKGEN) eval $(CORPUS) --model models/default --domain audio --features $(FEATURES) \

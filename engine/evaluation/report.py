@@ -3,6 +3,8 @@ trained on and reached, both written from the JSON files of a results folder:
 
     corpus.json          corpus statistics (`corpus_stats`)
     history.json         per-epoch training losses (`kickgen train` writes it)
+    history-both.json    the same for the run's second stage, when it has one
+                         (`make model`: the epochs decoding from held codes and code paths both)
     eval-midi.json       `kickgen eval --json` in the MIDI domain
     eval-audio.json      the same in the audio domain
     eval-midi-train.json the MIDI domain on the training split (optional: the gap between
@@ -28,6 +30,8 @@ from kickgen.engine.util.json_files import read_json_file
 DOMAINS = ("midi", "audio")
 TRAIN_EVAL = "eval-midi-train.json"
 CORPUS_STATS = "corpus.json"
+STAGE_HISTORIES = {"held": "history.json", "both": "history-both.json"}  # a run's stages, in order
+STAGE_CURVES = {"held": "losses.png", "both": "losses-both.png"}
 WORST_STYLE_FILES = 10  # rows of the report's table of the style files the model does worst on
 GOALS = {"ground_truth": 0.90, "self_transfer": 0.75, "tempo": 0.80, "diversity": 0.30, "plausible": 0.90}
 
@@ -58,6 +62,7 @@ def write_corpus_stats(corpus: Path, results: Path) -> None:
         tmp.write_text(json.dumps(corpus_stats(read_manifest(corpus)), indent=1) + "\n")
 
 
+
 def _read(results: Path, name: str) -> dict | list | None:
     path = results / name
     return read_json_file(path, what="readable JSON") if path.exists() else None
@@ -65,25 +70,51 @@ def _read(results: Path, name: str) -> dict | list | None:
 
 def training_summary(history: list[dict]) -> dict:
     """Epochs, wall time, recent speed, the last epoch's losses and the exported epoch
-    (`make model` exports best.pt: the epoch of lowest training L_mse)."""
+    (`make model` exports best.pt: the epoch of best validation F where the run
+    validated, else of lowest training L_mse)."""
     last = history[-1]
-    best = min(history, key=lambda h: h["mse"])
+    validated = [h for h in history if "val_f" in h]
+    best = max(validated, key=lambda h: h["val_f"]) if validated else min(history, key=lambda h: h["mse"])
     return {"epochs": last["epoch"], "hours": round(sum(h["seconds"] for h in history) / 3600, 2),
             "frames_per_s": round(sum(h["frames_per_s"] for h in history[-5:]) / min(5, len(history))),
             "last_epoch": {k: round(last[k], 4) for k in ("mse", "const", "std", "adv", "gp")},
-            "exported_epoch": best["epoch"], "exported_mse": round(best["mse"], 4)}
+            "exported_epoch": best["epoch"], "exported_mse": round(best["mse"], 4),
+            **({"exported_val_f": round(best["val_f"], 4)} if validated else {})}
+
+
+def training_stages(results: Path) -> dict[str, dict]:
+    """The summaries of the run's stages that `results` holds: "held" (history.json)
+    and "both" (history-both.json)."""
+    stages = {stage: _read(results, name) for stage, name in STAGE_HISTORIES.items()}
+    return {stage: training_summary(history) for stage, history in stages.items() if history}
+
+
+def training_lines(stages: dict[str, dict]) -> list[str]:
+    """The report's Training section: one paragraph and loss curve a stage."""
+    lines, last_stage = ["## Training", ""], list(stages)[-1]
+    for stage, t in stages.items():
+        exported = (f"the best validation F ({t['exported_val_f']})" if "exported_val_f" in t
+                    else f"the lowest training mse ({t['exported_mse']})")
+        what = (f"Full-size model (DESIGN §3), {t['epochs']} epochs" if stage == "held" else
+                f"Then {t['epochs']} epochs on from its last, the decoder reconstructing from held codes and "
+                "code paths both (`--decoder-code both`)")
+        lines += [f"{what} in {t['hours']} h on this 2-core CPU ({t['frames_per_s']} frames/s over the last "
+                  "epochs). Last epoch: " + ", ".join(f"{k} {v}" for k, v in t["last_epoch"].items())
+                  + (f". The bundle holds epoch {t['exported_epoch']}, {exported}." if stage == last_stage else "."),
+                  "", f"![training losses, {stage}](results/{STAGE_CURVES[stage]})", ""]
+    return lines
 
 
 def record_in_bundle(bundle_dir: Path, results: Path) -> dict:
     """Write the corpus, the training time and the validation metrics into the bundle's
     bundle.json (the bundle's id, over its ONNX files, does not change). Returns them."""
     info = BundleInfo.read(bundle_dir)
-    corpus, history = _read(results, CORPUS_STATS), _read(results, "history.json")
+    corpus, stages = _read(results, CORPUS_STATS), training_stages(results)
     training = dict(info.training)
     if corpus:
         training["corpus"] = {k: corpus[k] for k in ("songs", "minutes", "by_split", "style_files", "sources")}
-    if history:
-        training["run"] = training_summary(history)
+    if stages:
+        training["run"] = stages
     metrics = {}
     for domain in DOMAINS:
         document = _read(results, f"eval-{domain}.json")
@@ -93,8 +124,7 @@ def record_in_bundle(bundle_dir: Path, results: Path) -> dict:
                 metrics[domain]["tempo_invariance_f"] = document["tempo_invariance"]["mean_over_factors"]
             if "sampling" in document:
                 metrics[domain]["sampling"] = {k: document["sampling"][k]
-                                               for k in ("mean_diversity_picked", "mean_plausible_share", "own_kicks_plausible_share")
-                                               if k in document["sampling"]}  # an older eval has no own-kicks share
+                                               for k in ("mean_diversity_picked", "mean_plausible_share", "own_kicks_plausible_share")}
     data = {**info.to_json(), "training": training, "metrics": metrics or None}
     with atomic_path(bundle_dir / INFO_FILE, force=True) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
@@ -193,7 +223,7 @@ def write_report(results: Path, out: Path, *, study_dir: Path | None = None) -> 
     """Write the Markdown report from the results folder's JSON files, with the table of
     the model study's arms (`evaluation.study`): from `study_dir` when given (its summary
     is kept as results/study.json), else from that summary."""
-    corpus, history = _read(results, CORPUS_STATS), _read(results, "history.json")
+    corpus, stages = _read(results, CORPUS_STATS), training_stages(results)
     lines = ["# kickgen: results of the shipped default model", "",
              ("Generated by `make report` from the JSON files in `docs/results/` "
              "(`kickgen eval` output, the corpus statistics and the training history). "
@@ -208,15 +238,8 @@ def write_report(results: Path, out: Path, *, study_dir: Path | None = None) -> 
         lines += [f"| {k} | {v['songs']} | {v['minutes']} | {v['style_files']} |" for k, v in corpus["by_split"].items()]
         lines += ["", "Songs per family: " + ", ".join(f"{f} {n}" for f, n in corpus["families"].items()) + ".", "",
                   f"Sources: {'; '.join(corpus['sources'].values())}.", ""]
-    if history:
-        t = training_summary(history)
-        lines += ["## Training", "",
-                  f"Full-size model (DESIGN §3), {t['epochs']} epochs in {t['hours']} h on this 2-core CPU "
-                  f"({t['frames_per_s']} frames/s over the last epochs). Last epoch: "
-                  + ", ".join(f"{k} {v}" for k, v in t["last_epoch"].items())
-                  + f". The bundle holds epoch {t['exported_epoch']}, the lowest training mse "
-                  f"({t['exported_mse']}).", "",
-                  "![training losses](results/losses.png)", ""]
+    if stages:
+        lines += training_lines(stages)
     validation: dict[str, dict] = {}
     for domain in DOMAINS:
         document = _read(results, f"eval-{domain}.json")
@@ -255,8 +278,7 @@ def write_report(results: Path, out: Path, *, study_dir: Path | None = None) -> 
                          f"{_verdict(study['mean_diversity_picked'], GOALS['diversity'])}), plausible "
                          f"{study['mean_plausible_share']:.1%} (goal ≥ {GOALS['plausible']:.0%} "
                          f"{_verdict(study['mean_plausible_share'], GOALS['plausible'])}"
-                         + (f"; the songs' own kick parts pass the same check in {study['own_kicks_plausible_share']:.1%}"
-                            if "own_kicks_plausible_share" in study else "") + ").")
+                         + f"; the songs' own kick parts pass the same check in {study['own_kicks_plausible_share']:.1%}).")
         lines.append("")
         for figure, caption in ((f"tempo-{domain}.png", "tempo invariance"), (f"sampling-{domain}.png", "sampling")):
             if (results / figure).exists():
