@@ -62,7 +62,6 @@ def write_corpus_stats(corpus: Path, results: Path) -> None:
         tmp.write_text(json.dumps(corpus_stats(read_manifest(corpus)), indent=1) + "\n")
 
 
-
 def _read(results: Path, name: str) -> dict | list | None:
     path = results / name
     return read_json_file(path, what="readable JSON") if path.exists() else None

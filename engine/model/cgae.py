@@ -274,11 +274,13 @@ class CGAE(nn.Module):
         """
         context_features = self.U(context)
         code = self.W(context_features * self.V(kick))
+        if decoder_code == "frames":
+            return code, context_features, self.decode(context_warped, code)
         held = code.mean(dim=-1, keepdim=True).expand_as(code)
-        decoded_codes = {"frames": code, "held": held, "both": torch.cat([held, code])}[decoder_code]
-        warped_features = self.U(context_warped)
-        repeats = decoded_codes.shape[0] // code.shape[0]
-        return code, context_features, self.decode_from_features(warped_features.repeat(repeats, 1, 1), decoded_codes)
+        if decoder_code == "held":
+            return code, context_features, self.decode(context_warped, held)
+        both = self.decode_from_features(self.U(context_warped).repeat(2, 1, 1), torch.cat([held, code]))
+        return code, context_features, both
 
 
 class Critic(nn.Module):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from kickgen.engine.evaluation.report import training_lines, by_style_file, training_stages
+from kickgen.engine.evaluation.report import by_style_file, training_lines, training_stages
 
 
 def test_style_files_are_averaged_over_their_songs_worst_first():
