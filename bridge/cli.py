@@ -91,7 +91,7 @@ def load_slots(args: argparse.Namespace, bundle) -> list[tuple[str, np.ndarray]]
         check_model(first.preset, bundle.id, origin=str(first.path), code_size=bundle.info.code_size)
         slots = [(first.preset.name, first.preset.code_array)] + [s for s in slots if s[0] != first.preset.name]
     elif args.seed is not None:
-        slots.insert(0, random_style(args.seed, code_size=bundle.info.code_size))
+        slots.insert(0, random_style(args.seed, code_size=bundle.info.code_size, prior=bundle.style_prior))
     if not slots:
         raise InputFileError(directory, "no presets to choose from (give --seed or --preset)")
     return slots
@@ -128,10 +128,10 @@ def run(args: argparse.Namespace) -> None:
     )
     if args.host_link:
         serve_host_link(args, settings, slots, KickGenerator(bundle, context), context.notes if context else None,
-                        model_id=bundle.id[:12])
+                        model_id=bundle.id[:12], prior=bundle.style_prior)
         return
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
-                      threshold=args.threshold, grid=args.quantize)
+                      threshold=args.threshold, grid=args.quantize, prior=bundle.style_prior)
     ports = MidiPorts(api=args.api, in_name=args.in_port, out_name=args.out_port, virtual_prefix=args.virtual)
     log = args.log.open("a") if args.log else None
 
@@ -173,7 +173,9 @@ def run(args: argparse.Namespace) -> None:
         raise BridgeError(f"{runner.failure}; every note was silenced")
 
 
-def serve_host_link(args: argparse.Namespace, settings, slots, generate, context_notes, *, model_id: str) -> None:
+def serve_host_link(
+    args: argparse.Namespace, settings, slots, generate, context_notes, *, model_id: str, prior=None,
+) -> None:
     """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM; each starts in the
     first slot's style, with --threshold and --quantize."""
     from kickgen.bridge.generator import Style
@@ -184,7 +186,7 @@ def serve_host_link(args: argparse.Namespace, settings, slots, generate, context
     path = args.socket or default_socket_path()
     try:
         server = HostLinkServer(
-            path, lambda instance: PluginSession(instance, settings, slots, style, BarMemory(context_notes)),
+            path, lambda instance: PluginSession(instance, settings, slots, style, BarMemory(context_notes), prior=prior),
             generate, model_id=model_id, log=args.log)
     except OSError as exc:
         raise InputFileError(path, f"cannot listen there ({exc.strerror or exc})") from None

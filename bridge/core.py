@@ -17,6 +17,7 @@ from kickgen.bridge.clock import TICKS_PER_SIXTEENTH, ClockFollower, Meter
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
 from kickgen.bridge.midi_bytes import CLOCK, CONTINUE, SONG_POSITION, START, STOP, MidiParser
+from kickgen.engine.runtime.style import StylePrior, sample_code
 
 ALL_NOTES_OFF = 123
 
@@ -95,7 +96,7 @@ def threshold_for(density: int) -> float:
 class BridgeCore:
     def __init__(
         self, settings: BridgeSettings, slots: list[tuple[str, np.ndarray]], *, memory: BarMemory | None = None,
-        threshold: float = 0.25, grid: str = "off", seed: int = 0,
+        threshold: float = 0.25, grid: str = "off", seed: int = 0, prior: StylePrior | None = None,
     ) -> None:
         if not slots:
             raise ValueError("at least one style slot is needed")
@@ -105,6 +106,7 @@ class BridgeCore:
         self.clock = ClockFollower()
         self.parser = MidiParser()
         self.rng = np.random.default_rng(seed)
+        self.prior = prior  # where the random-style control draws from (`sample_code`)
         self.slot, self.morph, self.random_code = 0, 0.0, None
         self.style = Style(slots[0][1], threshold, grid)
         self.serial = 0
@@ -191,7 +193,7 @@ class BridgeCore:
         elif kind == 0xB0 and message[1] == c.morph_cc:
             self.morph = message[2] / 127.0
         elif (kind == 0xB0 and message[1] == c.random_cc and message[2] >= 64) or (kind == 0x90 and message[2] > 0):
-            self.random_code = self.rng.standard_normal(len(self.slots[0][1])).astype(np.float32)
+            self.random_code = sample_code(self.rng, code_size=len(self.slots[0][1]), prior=self.prior)
         elif kind == 0xB0 and message[1] == c.panic_cc:
             return self._silence(t)
         else:

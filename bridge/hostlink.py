@@ -28,7 +28,7 @@ from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
 from kickgen.bridge.core import BridgeSettings, kick_notes
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
-from kickgen.engine.runtime.style import random_style
+from kickgen.engine.runtime.style import StylePrior, random_style
 
 RECEIVE_TIMEOUT_S = 0.1  # how often the server looks up from its socket to see whether to stop
 BAR_END_MARGIN_QN = 1e-3  # a kick's note-off ends this far before its bar's window closes
@@ -71,6 +71,7 @@ class PluginSession:
     slots: list[tuple[str, np.ndarray]]
     style: Style
     memory: BarMemory = field(default_factory=BarMemory)
+    prior: StylePrior | None = None  # where seeded random styles are drawn from
     epoch: int = -1
     transport: wire.Transport | None = None
     planned: set[int] = field(default_factory=set)
@@ -86,7 +87,7 @@ class PluginSession:
         """The track's style settings: the bridge's preset slot, or a random style drawn
         with the seed; returns the bars to plan again (`restyle`)."""
         if asked.seed > 0:
-            name, code = random_style(asked.seed, code_size=len(self.slots[0][1]))
+            name, code = random_style(asked.seed, code_size=len(self.slots[0][1]), prior=self.prior)
         else:
             name, code = self.slots[asked.slot if 0 <= asked.slot < len(self.slots) else 0]
         return self.restyle(asked, name, code)

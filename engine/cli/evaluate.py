@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from kickgen.engine.cli.common import (
     add_model_flag,
     add_role_flags,
@@ -62,6 +64,32 @@ def run_eval(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def run_calibrate(args: argparse.Namespace) -> None:
+    from kickgen.engine.evaluation.calibration import (
+        evenly_spaced,
+        fit_style_prior,
+        write_style_prior,
+    )
+    from kickgen.engine.evaluation.reference_songs import reference_paths
+    from kickgen.engine.runtime.bundle import load_bundle
+
+    bundle = load_bundle(args.model)
+    if bundle.style_prior is not None and not args.force:
+        raise InputFileError(args.model, "already has a style prior (give --force to fit it again)")
+    songs = []
+    for domain in args.domains:
+        found = reference_paths(args.songs, split="train", domain=domain)
+        songs += [(path, meta, domain) for path, meta in evenly_spaced(found, args.songs_per_domain)]
+    if len(songs) < 2:
+        raise InputFileError(args.songs[0], "holds fewer than 2 training songs to fit styles to")
+    prior = fit_style_prior(songs, bundle_dir=args.model, features_dir=args.features, jobs=args.jobs,
+                            progress=not args.quiet)
+    write_style_prior(args.model, prior)
+    spread = np.sqrt(np.mean(np.sum(prior.factor ** 2, axis=1)))
+    print(f"style prior of {args.model}: {prior.songs} songs' styles ({', '.join(args.domains)}), "
+          f"mean |code| {np.linalg.norm(prior.mean):.2f}, RMS spread {spread:.2f} per dimension")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="precision/recall/F of a model on songs with kicks (paper Table 1)")
     p.add_argument("songs", nargs="+", type=Path, metavar="SONG_OR_DIR",
@@ -87,3 +115,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_eval)
+
+    p = sub.add_parser("calibrate", help="fit where a model's random styles are drawn from to its training songs' styles")
+    p.add_argument("songs", nargs="+", type=Path, metavar="CORPUS_OR_DIR",
+                   help="the model's corpus or features folder (its training split is used)")
+    p.add_argument("--model", type=Path, required=True, help="model bundle folder; its bundle.json gets the prior")
+    p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
+    p.add_argument("--domains", nargs="+", choices=("midi", "audio"), default=["midi", "audio"],
+                   help="what the model hears in the songs fitted")
+    p.add_argument("--songs-per-domain", type=positive_int, default=50, metavar="N",
+                   help="training songs a domain, evenly spread over the split")
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
+    p.add_argument("--force", action="store_true", help="replace a style prior the bundle has")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_calibrate)

@@ -38,7 +38,8 @@ def style_code(args: argparse.Namespace, bundle) -> tuple[np.ndarray, str]:
         check_model(stored.preset, bundle.id, origin=str(stored.path), code_size=bundle.info.code_size)
         return stored.preset.code_array, f"preset {stored.preset.name!r}"
     seed = 0 if args.seed is None else args.seed
-    return sample_code(np.random.default_rng(seed), code_size=bundle.info.code_size), f"random code (seed {seed})"
+    code = sample_code(np.random.default_rng(seed), code_size=bundle.info.code_size, prior=bundle.style_prior)
+    return code, f"random code (seed {seed})"
 
 
 def run_render(args: argparse.Namespace) -> None:

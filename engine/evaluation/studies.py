@@ -86,7 +86,7 @@ def sampling_study(
     first on 1 − F), their diversity and plausibility (and whether the song's own kicks
     pass the same check), and the picked onsets."""
     rng = np.random.default_rng(seed)
-    codes = [sample_code(rng, code_size=bundle.info.code_size) for _ in range(n_samples)]
+    codes = [sample_code(rng, code_size=bundle.info.code_size, prior=bundle.style_prior) for _ in range(n_samples)]
     parts = [generate_kicks(bundle, song.signals, code, threshold=threshold) for code in codes]
     dist = distance_matrix([p.times_s for p in parts])
     picked = farthest_first(dist, n_pick)

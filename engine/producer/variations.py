@@ -33,7 +33,7 @@ def sample_variations(
     from kickgen.engine.plots import plot_sampling
 
     rng = np.random.default_rng(seed)
-    codes = [sample_code(rng, code_size=bundle.info.code_size) for _ in range(n_samples)]
+    codes = [sample_code(rng, code_size=bundle.info.code_size, prior=bundle.style_prior) for _ in range(n_samples)]
     parts = [generate_kicks(bundle, target.signals, code, threshold=threshold) for code in codes]
     dist = distance_matrix([p.times_s for p in parts])
     picked = farthest_first(dist, n_pick)

@@ -24,6 +24,7 @@ from kickgen.engine.runtime.bundle_files import (
     graph_files,
     verify_files,
 )
+from kickgen.engine.runtime.style import StylePrior
 from kickgen.engine.signals.frames import (
     CONTEXT_CHANNELS,
     DOWNBEAT_FORMS,
@@ -90,6 +91,7 @@ class ModelBundle:
     encoder: ort.InferenceSession
     features: ort.InferenceSession | None = None
     style_fit: ort.InferenceSession | None = None
+    style_prior: StylePrior | None = None  # where random styles are drawn from (`kickgen calibrate`)
 
     @classmethod
     def load(cls, directory: str | Path, *, threads: int = 1) -> ModelBundle:
@@ -114,7 +116,8 @@ class ModelBundle:
                         for name in graph_files(info)]
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
-        return cls(directory, info, bundle_identity, *sessions)
+        return cls(directory, info, bundle_identity, *sessions[:2], *(sessions[2:] or (None, None)),
+                   style_prior=read_style_prior(directory, info))
 
     @classmethod
     def from_package(cls, package: str, name: str, *, threads: int = 1) -> ModelBundle:
@@ -188,6 +191,19 @@ class ModelBundle:
         rf = self.info.receptive_field
         lo, hi = max(0, start - rf["decoder_left"]), min(n_frames, stop + rf["decoder_right"])
         return self.decode(context[..., lo:hi], code[..., lo:hi])[..., start - lo : stop - lo]
+
+
+def read_style_prior(directory: Path, info: BundleInfo) -> StylePrior | None:
+    """bundle.json's style prior, checked against the code size; None when not calibrated."""
+    if info.style_prior is None:
+        return None
+    try:
+        prior = StylePrior.from_json(info.style_prior)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise BundleError(directory / INFO_FILE, f"its style_prior is not a mean, factor and songs ({exc})") from None
+    if prior.mean.shape != (info.code_size,) or prior.factor.shape != (info.code_size, info.code_size):
+        raise BundleError(directory / INFO_FILE, f"its style_prior is not over {info.code_size}-dimensional codes")
+    return prior
 
 
 def load_bundle(directory: str | Path | None = None, *, threads: int = 1) -> ModelBundle:

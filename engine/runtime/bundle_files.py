@@ -50,6 +50,7 @@ class BundleInfo:
     sha256: dict[str, str]
     kickgen_version: str
     downbeat_form: str = "impulses"  # how the model reads the downbeat channel (bundles before it: impulses)
+    style_prior: dict | None = None  # `StylePrior.to_json` once `kickgen calibrate` has run (else random styles are N(0, I))
 
     def to_json(self) -> dict:
         return asdict(self)

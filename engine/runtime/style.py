@@ -29,14 +29,43 @@ class StyleEstimate:
     fit: dict | None = None  # when `code` was fitted to the song's kicks: method, evaluations, mse_start, mse_end
 
 
-def sample_code(rng: np.random.Generator, *, code_size: int = 16) -> np.ndarray:
-    """One style code drawn from N(0, I); (code_size,) float32."""
-    return rng.standard_normal(code_size).astype(np.float32)
+@dataclass(frozen=True)
+class StylePrior:
+    """Where real songs' styles lie: N(mean, factor factorᵀ) over (K,) style codes, fitted
+    to the styles `reference_style` finds in a model's training songs (`kickgen calibrate`).
+    Random styles are drawn from it, so that they are spread as presets are."""
+
+    mean: np.ndarray  # (K,)
+    factor: np.ndarray  # (K, K) lower-triangular: the covariance's Cholesky factor
+    songs: int  # how many styles it was fitted to
+
+    @classmethod
+    def fit(cls, codes: np.ndarray, *, ridge: float = 1e-3) -> StylePrior:
+        """The Gaussian of (N, K) codes (N ≥ 2), its covariance kept positive definite by `ridge`·I."""
+        codes = np.asarray(codes, dtype=np.float64)
+        covariance = np.cov(codes, rowvar=False) + ridge * np.eye(codes.shape[1])
+        return cls(codes.mean(axis=0), np.linalg.cholesky(covariance), len(codes))
+
+    def to_json(self) -> dict:
+        return {"mean": self.mean.round(6).tolist(), "factor": self.factor.round(6).tolist(), "songs": self.songs}
+
+    @classmethod
+    def from_json(cls, data: dict) -> StylePrior:
+        return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["factor"], dtype=np.float64),
+                   int(data["songs"]))
 
 
-def random_style(seed: int, *, code_size: int = 16) -> tuple[str, np.ndarray]:
+def sample_code(rng: np.random.Generator, *, code_size: int = 16, prior: StylePrior | None = None) -> np.ndarray:
+    """One style code drawn from `prior` (N(0, I) without one), within the ±FIT_CODE_BOUND
+    that fitted styles keep to; (code_size,) float32. One draw of `code_size` normals either way."""
+    z = rng.standard_normal(code_size)
+    code = z if prior is None else prior.mean + prior.factor @ z
+    return np.clip(code, -FIT_CODE_BOUND, FIT_CODE_BOUND).astype(np.float32)
+
+
+def random_style(seed: int, *, code_size: int = 16, prior: StylePrior | None = None) -> tuple[str, np.ndarray]:
     """The random style drawn with `seed` (`sample_code`), and its name as the bridge shows it."""
-    return f"random (seed {seed})", sample_code(np.random.default_rng(seed), code_size=code_size)
+    return f"random (seed {seed})", sample_code(np.random.default_rng(seed), code_size=code_size, prior=prior)
 
 
 def hold_code(code: np.ndarray, *, n_frames: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from kickgen.bridge.core import ALL_NOTES_OFF, BridgeCore, BridgeSettings, thres
 from kickgen.bridge.memory import MAX_BARS, BarMemory, Note
 from kickgen.bridge.midi_bytes import CLOCK, CONTINUE, START, STOP, MidiParser
 from kickgen.bridge.simulate import Timeline, run
+from kickgen.engine.runtime.style import StylePrior, sample_code
 
 CODE_A, CODE_B = np.zeros(16, np.float32), np.ones(16, np.float32)
 
@@ -252,6 +253,14 @@ def test_program_change_density_morph_random_and_panic():
     sent = core.receive(0.05, bytes([0xBF, 23, 1]))  # panic: silence, the style stays
     assert core.serial == serial and sent[-1].message == (0xB9, ALL_NOTES_OFF, 0)
     assert core.style.threshold == pytest.approx(0.05)
+
+
+def test_the_random_control_draws_from_the_bundles_style_prior():
+    prior = StylePrior(np.full(16, -1.0), 0.5 * np.eye(16), songs=10)
+    core = BridgeCore(BridgeSettings(), [("a", CODE_A), ("b", CODE_B)], seed=4, prior=prior)
+    core.receive(0.0, bytes([0xFA, 0xF8, 0xBF, 22, 100]))
+    assert core.style_name == "random code"
+    assert np.array_equal(core.style.code, sample_code(np.random.default_rng(4), prior=prior))
 
 
 def test_running_status_and_sysex_are_parsed():

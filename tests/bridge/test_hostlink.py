@@ -20,6 +20,7 @@ from kickgen.bridge.hostlink import PluginSession
 from kickgen.engine.producer.render import RenderSettings, render_kicks_for
 from kickgen.engine.producer.targets import midi_target
 from kickgen.engine.runtime.bundle import ModelBundle
+from kickgen.engine.runtime.style import StylePrior, sample_code
 
 SONG = Path(__file__).resolve().parents[2] / "examples" / "demo-song" / "song.mid"
 BPM, BARS = 100, 16  # the example song: 4/4
@@ -109,6 +110,15 @@ def test_a_new_style_applies_from_the_next_bar_not_yet_started():
     assert session.on_style(wire.StyleSettings(0, 9, 0.4)) == []  # the same settings again: nothing new
     assert [r.bar for r in session.on_style(wire.StyleSettings(5, 0, 0.4))] == [5]  # no slot 5: slot 0
     assert np.array_equal(session.style.code, SLOTS[0][1])
+
+
+def test_a_seeded_random_style_is_drawn_where_the_bundle_says_styles_lie():
+    prior = StylePrior(np.full(16, 0.5), np.diag(np.linspace(0.5, 2.0, 16)), songs=10)
+    session = PluginSession(1, BridgeSettings(), SLOTS, Style(SLOTS[0][1]), prior=prior)
+    session.on_style(wire.StyleSettings(0, 9, 0.4))
+    assert session.style_name == "random (seed 9)"
+    assert np.array_equal(session.style.code, sample_code(np.random.default_rng(9), prior=prior))
+    assert not np.allclose(session.style.code, sample_code(np.random.default_rng(9)))
 
 
 def test_a_saved_style_plays_as_saved_when_made_for_this_model_and_by_its_settings_when_not():

@@ -1,13 +1,19 @@
 """`kickgen eval` on a tiny tiny_corpus: the JSON, the tables, the studies' figures and the report written from them."""
 
 import json
+import shutil
 from pathlib import Path
 
 import mido
+import numpy as np
 import pytest
 
 from kickgen.engine.corpus.manifest import MANIFEST_NAME
+from kickgen.engine.evaluation.reference_songs import load_feature_song
 from kickgen.engine.evaluation.report import write_report
+from kickgen.engine.evaluation.studies import sampling_study
+from kickgen.engine.runtime.bundle import load_bundle
+from kickgen.engine.runtime.style import sample_code
 from kickgen.engine.signals.parts import read_parts_midi
 
 
@@ -87,3 +93,29 @@ def test_eval_reads_a_freely_named_song_with_the_role_flags(tmp_path, kickgen, o
     result = kickgen("eval", tmp_path / "renamed.mid", "--quiet", "--bass-track", "low end")
     assert result.returncode == 0, result.stderr
     assert "1 songs, midi domain" in result.stdout
+
+
+def test_calibrate_gives_a_bundle_the_spread_of_its_training_songs_styles(
+        tiny_corpus, corpus_features, corpus_bundle, tmp_path, kickgen, one_line_error):
+    bundle_dir = tmp_path / "bundle"
+    shutil.copytree(corpus_bundle, bundle_dir)
+    before = load_bundle(bundle_dir)
+    assert before.style_prior is None
+    result = kickgen("calibrate", tiny_corpus, "--model", bundle_dir, "--features", corpus_features,
+                     "--domains", "midi", "audio", "--jobs", "1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    n_train = sum(1 for _ in (corpus_features / "train").glob("*.midi.npz"))
+    assert f"{2 * n_train} songs' styles (midi, audio)" in result.stdout
+    after = load_bundle(bundle_dir)
+    assert after.id == before.id and after.style_prior.songs == 2 * n_train  # the weights, and so the presets, stay
+    spread = after.style_prior.factor @ after.style_prior.factor.T
+    assert np.all(np.linalg.eigvalsh(spread) > 0)
+    # what `eval` samples (and `render --seed`, variations, the bridge) comes from the prior
+    study = sampling_study(after, load_feature_song(next((corpus_features / "train").glob("*.midi.npz")), meta={}),
+                           n_samples=3, n_pick=2)
+    want = np.random.default_rng(0)
+    code_size = after.info.code_size
+    assert np.allclose(study["codes"], [sample_code(want, code_size=code_size, prior=after.style_prior)
+                                        for _ in range(3)], atol=1e-6)
+    one_line_error(kickgen("calibrate", tiny_corpus, "--model", bundle_dir, "--features", corpus_features),
+                   "already has a style prior")

@@ -1,9 +1,18 @@
 """Style codes: held random codes and a song's dominant code by k-means + Davies–Bouldin."""
 
+import json
+
 import numpy as np
 import pytest
 
-from kickgen.engine.runtime.style import hold_code, infer_style, sample_code
+from kickgen.engine.runtime.style import (
+    FIT_CODE_BOUND,
+    StylePrior,
+    hold_code,
+    infer_style,
+    random_style,
+    sample_code,
+)
 
 
 def test_sampled_code_is_standard_normal_and_held():
@@ -62,3 +71,20 @@ def test_a_long_song_is_fitted_on_evenly_spaced_excerpts():
     excerpts = fit_excerpts(20000, max_frames=8192, excerpt_frames=2048)
     assert len(excerpts) == 4 and excerpts[0] == (0, 2048) and excerpts[-1] == (17952, 20000)
     assert all(b - a == 2048 for a, b in excerpts) and excerpts == sorted(excerpts)
+
+
+def test_a_style_prior_fits_its_styles_and_draws_codes_spread_as_they_are():
+    rng = np.random.default_rng(2)
+    mean = np.linspace(-0.5, 0.5, 16)  # and spreads that the ±3 bound barely clips
+    mixing = np.diag(np.linspace(0.3, 0.9, 16)) + 0.1 * np.tril(rng.standard_normal((16, 16)), -1)
+    styles = mean + rng.standard_normal((3000, 16)) @ mixing.T
+    prior = StylePrior.fit(styles)
+    assert prior.songs == 3000 and np.allclose(prior.mean, mean, atol=0.06)
+    assert np.allclose(prior.factor @ prior.factor.T, mixing @ mixing.T, atol=0.1)
+    again = StylePrior.from_json(json.loads(json.dumps(prior.to_json())))
+    assert np.allclose(again.factor, prior.factor, atol=1e-6) and again.songs == 3000
+    draws = np.stack([sample_code(np.random.default_rng(seed), prior=prior) for seed in range(3000)])
+    assert np.allclose(draws.mean(axis=0), mean, atol=0.1)
+    assert np.allclose(draws.std(axis=0), np.linalg.norm(mixing, axis=1), rtol=0.1)
+    assert np.abs(draws).max() <= FIT_CODE_BOUND  # within the range fitted styles keep to
+    assert np.array_equal(random_style(5, prior=prior)[1], sample_code(np.random.default_rng(5), prior=prior))
