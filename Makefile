@@ -111,7 +111,8 @@ corpus: $(STAMP) system-deps
 # decoded from its mean code held over its 1024 frames (as a preset is used); then, from its
 # last epoch, BOTH_EPOCHS in which the decoder reconstructs from the held code and from the
 # code path in turn, so that it reads a song's own code path too (ground-truth codes), with
-# best.pt chosen by validation F. It ends with the run's bundle evaluated in both domains
+# best.pt chosen by validation F. Its random styles are drawn where its training songs'
+# styles lie (`kickgen calibrate`). It ends with the run's bundle evaluated in both domains
 # beside the shipped model's figures; `make ship` makes it the shipped model.
 MODEL_FLAGS ?= --bilinear --downbeat-form bar_phase --decoder-code held --bf16 --validation $(FEATURES)/validation \
 	--validate-every 4 --quiet
@@ -131,6 +132,7 @@ model: $(STAMP)
 			$$(test -f $(RUN)/both/checkpoint.pt && echo --resume) || exit 1; \
 	done
 	$(VENV)/bin/kickgen-export $(RUN)/both/best.pt --out $(RUN)/bundle --force
+	$(KICKGEN) calibrate $(CORPUS) --model $(RUN)/bundle --features $(FEATURES) --quiet
 	for domain in midi audio; do \
 		$(KICKGEN) eval $(CORPUS) --model $(RUN)/bundle --domain $$domain --features $(FEATURES) \
 			--json $(RUN)/eval-$$domain.json --force --quiet || exit 1; \

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lookahead-beats", type=float, default=1.0,
                    help="how long before a bar starts its kicks are generated and committed")
     p.add_argument("--window-bars", type=int, default=8, help="bars the decoder sees around the bar it writes")
-    p.add_argument("--threshold", type=float, default=0.25, help="peak threshold 0..1 (lower: more kicks)")
+    p.add_argument("--threshold", type=float, help="peak threshold 0..1 (lower: more kicks; default: the model's)")
     p.add_argument("--quantize", choices=("off", "1/16", "1/32"), default="off")
     p.add_argument("--note", type=int, default=36, help="MIDI note of the kicks (default 36)")
     p.add_argument("--channel", type=int, default=10, help="output channel 1..16 (default 10)")
@@ -128,10 +128,12 @@ def run(args: argparse.Namespace) -> None:
     )
     if args.host_link:
         serve_host_link(args, settings, slots, KickGenerator(bundle, context), context.notes if context else None,
-                        model_id=bundle.id[:12], prior=bundle.style_prior)
+                        model_id=bundle.id[:12], threshold=bundle.peak_threshold(args.threshold),
+                        prior=bundle.style_prior)
         return
     core = BridgeCore(settings, slots, memory=BarMemory(context.notes if context else None),
-                      threshold=args.threshold, grid=args.quantize, prior=bundle.style_prior)
+                      threshold=bundle.peak_threshold(args.threshold), grid=args.quantize,
+                      prior=bundle.style_prior)
     ports = MidiPorts(api=args.api, in_name=args.in_port, out_name=args.out_port, virtual_prefix=args.virtual)
     log = args.log.open("a") if args.log else None
 
@@ -174,7 +176,8 @@ def run(args: argparse.Namespace) -> None:
 
 
 def serve_host_link(
-    args: argparse.Namespace, settings, slots, generate, context_notes, *, model_id: str, prior=None,
+    args: argparse.Namespace, settings, slots, generate, context_notes, *, model_id: str, threshold: float,
+    prior=None,
 ) -> None:
     """`--host-link`: answer plugin instances until Ctrl-C or SIGTERM; each starts in the
     first slot's style, with --threshold and --quantize."""
@@ -182,7 +185,7 @@ def serve_host_link(
     from kickgen.bridge.hostlink import HostLinkServer, PluginSession, default_socket_path
     from kickgen.bridge.memory import BarMemory
 
-    style = Style(slots[0][1], args.threshold, args.quantize)
+    style = Style(slots[0][1], threshold, args.quantize)
     path = args.socket or default_socket_path()
     try:
         server = HostLinkServer(

@@ -66,28 +66,35 @@ def run_eval(args: argparse.Namespace) -> None:
 
 def run_calibrate(args: argparse.Namespace) -> None:
     from kickgen.engine.evaluation.calibration import (
+        THRESHOLDS,
+        calibrate,
         evenly_spaced,
-        fit_style_prior,
-        write_style_prior,
+        write_calibration,
     )
     from kickgen.engine.evaluation.reference_songs import reference_paths
+    from kickgen.engine.evaluation.table import METHOD_LABELS
     from kickgen.engine.runtime.bundle import load_bundle
 
     bundle = load_bundle(args.model)
     if bundle.style_prior is not None and not args.force:
-        raise InputFileError(args.model, "already has a style prior (give --force to fit it again)")
+        raise InputFileError(args.model, "is calibrated already (give --force to calibrate it again)")
     songs = []
     for domain in args.domains:
         found = reference_paths(args.songs, split="train", domain=domain)
         songs += [(path, meta, domain) for path, meta in evenly_spaced(found, args.songs_per_domain)]
     if len(songs) < 2:
-        raise InputFileError(args.songs[0], "holds fewer than 2 training songs to fit styles to")
-    prior = fit_style_prior(songs, bundle_dir=args.model, features_dir=args.features, jobs=args.jobs,
-                            progress=not args.quiet)
-    write_style_prior(args.model, prior)
+        raise InputFileError(args.songs[0], "holds fewer than 2 training songs to calibrate on")
+    result = calibrate(songs, bundle_dir=args.model, features_dir=args.features, jobs=args.jobs,
+                       progress=not args.quiet)
+    write_calibration(args.model, result)
+    prior = result.prior
     spread = np.sqrt(np.mean(np.sum(prior.factor ** 2, axis=1)))
-    print(f"style prior of {args.model}: {prior.songs} songs' styles ({', '.join(args.domains)}), "
-          f"mean |code| {np.linalg.norm(prior.mean):.2f}, RMS spread {spread:.2f} per dimension")
+    print(f"calibrated {args.model} on {prior.songs} training songs ({', '.join(args.domains)})")
+    print(f"style prior: mean |code| {np.linalg.norm(prior.mean):.2f}, RMS spread {spread:.2f} a dimension")
+    print("F by peak threshold: " + "; ".join(
+        f"{METHOD_LABELS[name]} " + " ".join(f"{t:g}:{f:.3f}" for t, f in zip(THRESHOLDS, values))
+        for name, values in result.f_by_threshold.items()))
+    print(f"threshold: {result.threshold:g} (was {bundle.info.threshold:g})")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -104,7 +111,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beat-grid", choices=("tracked", "score"), default="tracked",
                    help="audio domain: beats tracked by madmom, or the score's grid as a producer gives it "
                         "with --bpm/--grid-from")
-    p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak-picking threshold, 0..1")
+    p.add_argument("--threshold", type=unit_interval, help="peak-picking threshold, 0..1 (default: the model's)")
     p.add_argument("--json", type=Path, help="write per-song and mean scores here")
     p.add_argument("--tempo-png", type=Path, help="run the tempo-invariance study and draw it here")
     p.add_argument("--tempo-songs", type=positive_int, default=12, help="songs in the tempo study")
@@ -116,16 +123,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_eval)
 
-    p = sub.add_parser("calibrate", help="fit where a model's random styles are drawn from to its training songs' styles")
+    p = sub.add_parser("calibrate", help="fit a model's random styles and peak threshold to its training songs")
     p.add_argument("songs", nargs="+", type=Path, metavar="CORPUS_OR_DIR",
                    help="the model's corpus or features folder (its training split is used)")
-    p.add_argument("--model", type=Path, required=True, help="model bundle folder; its bundle.json gets the prior")
+    p.add_argument("--model", type=Path, required=True, help="model bundle folder; its bundle.json gets the calibration")
     p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
     p.add_argument("--domains", nargs="+", choices=("midi", "audio"), default=["midi", "audio"],
                    help="what the model hears in the songs fitted")
     p.add_argument("--songs-per-domain", type=positive_int, default=50, metavar="N",
                    help="training songs a domain, evenly spread over the split")
     p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
-    p.add_argument("--force", action="store_true", help="replace a style prior the bundle has")
+    p.add_argument("--force", action="store_true", help="calibrate a bundle that is calibrated already")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_calibrate)

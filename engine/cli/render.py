@@ -56,7 +56,7 @@ def run_render(args: argparse.Namespace) -> None:
     bundle = load_bundle(args.model)
     code, described = style_code(args, bundle)
     target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args), grid=grid_from(args))
-    settings = RenderSettings(threshold=args.threshold, grid=args.quantize,
+    settings = RenderSettings(threshold=bundle.peak_threshold(args.threshold), grid=args.quantize,
                               style=KickStyle(note=args.note, channel=args.channel))
     curve, kicks = render_kicks_for(bundle, target, code, settings)
     with atomic_outputs(outputs, force=args.force) as staged:  # every output, or none
@@ -86,7 +86,7 @@ def run_sample(args: argparse.Namespace) -> None:
     bundle = load_bundle(args.model)
     target = load_target(args.target, snare=args.snare, bass=args.bass, roles=roles_from(args), grid=grid_from(args))
     written = sample_variations(bundle, target, args.out, n_samples=args.n, n_pick=args.pick, seed=args.seed,
-                                threshold=args.threshold, with_wav=args.wav, one_shot_path=args.sample,
+                                threshold=bundle.peak_threshold(args.threshold), with_wav=args.wav, one_shot_path=args.sample,
                                 force=args.force)
     print(f"kept the {len(written)} most varied of {args.n} sampled codes in {args.out} "
           "(codes.json turns one into a preset: kickgen preset save --code-from DIR/codes.json --index I --name N)")
@@ -117,7 +117,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wav", type=Path, help="also render the kick with a one-shot sample to this WAV")
     p.add_argument("--mix", type=Path, help="also write a preview mix (kick + the song's snare and bass)")
     p.add_argument("--plot", type=Path, help="draw the context, the generated curve and the kicks")
-    p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak threshold, 0..1 (lower: more kicks)")
+    p.add_argument("--threshold", type=unit_interval,
+                   help="peak threshold, 0..1 (lower: more kicks; default: the model's, from `kickgen calibrate`)")
     p.add_argument("--quantize", choices=("off", "1/16", "1/32"), default="off")
     p.add_argument("--note", type=midi_note, default=36, help="MIDI note of the kick (default 36)")
     p.add_argument("--channel", type=midi_channel, default=10, help="MIDI channel 1..16 (default 10)")
@@ -132,7 +133,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=positive_int, default=20, help="codes to sample")
     p.add_argument("--pick", type=positive_int, default=10, help="how many of the most varied to keep")
     p.add_argument("--seed", type=non_negative_int, default=0)
-    p.add_argument("--threshold", type=unit_interval, default=0.25, help="peak threshold, 0..1")
+    p.add_argument("--threshold", type=unit_interval, help="peak threshold, 0..1 (default: the model's)")
     p.add_argument("--wav", action="store_true", help="also render each kept variation as WAV")
     p.add_argument("--sample", type=Path, help="one-shot kick sample for --wav (default: synthesized)")
     p.add_argument("--force", action="store_true", help="write into a folder that is not empty")

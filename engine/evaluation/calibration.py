@@ -1,22 +1,38 @@
-"""`kickgen calibrate`: where a bundle's random styles are drawn from. The styles that
-`reference_style` finds in the model's training songs (as `preset save` finds them) are
-fitted with a Gaussian (`StylePrior`), written into the bundle's bundle.json."""
+"""`kickgen calibrate`: a bundle's operating point, from its training songs. The styles
+that `reference_style` finds in them (as `preset save` finds them) are fitted with a
+Gaussian (`StylePrior`: where random styles are drawn from), and the peak threshold is
+the one at which kicks decoded from their own codes and from their styles score best.
+Both are written into the bundle's bundle.json."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from kickgen.engine.evaluation.metrics import onset_scores
 from kickgen.engine.evaluation.run import EvalJob, load_song
-from kickgen.engine.evaluation.table import style_of
+from kickgen.engine.evaluation.table import METHODS, style_of
 from kickgen.engine.runtime.bundle import load_bundle
 from kickgen.engine.runtime.bundle_files import INFO_FILE, BundleInfo
-from kickgen.engine.runtime.style import StylePrior
-from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD
+from kickgen.engine.runtime.style import StylePrior, hold_code
+from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 from kickgen.engine.util.atomic import atomic_path
 from kickgen.engine.util.parallel import run_parallel
+
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)  # the peak thresholds weighed
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A bundle's style prior, its peak threshold, and the mean F per threshold
+    ({method: [F at each of THRESHOLDS]}, methods as in Table 1) that chose it."""
+
+    prior: StylePrior
+    threshold: float
+    f_by_threshold: dict[str, list[float]]
 
 
 def evenly_spaced(items: list, n: int) -> list:
@@ -26,26 +42,38 @@ def evenly_spaced(items: list, n: int) -> list:
     return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
 
 
-def song_style(job: EvalJob) -> list[float]:
-    """The style code (K,) `reference_style` finds in the job's song."""
-    _, style = style_of(load_bundle(job.bundle_dir), load_song(job))
-    return style.code.tolist()
+def calibrate_song(job: EvalJob) -> dict:
+    """The style code (K,) `reference_style` finds in the job's song, and the F of the
+    kicks decoded from its code path and from that style at each of THRESHOLDS."""
+    bundle, song = load_bundle(job.bundle_dir), load_song(job)
+    context = bundle.context_of(song.signals)
+    code_path, style = style_of(bundle, song, context=context)
+    curves = {"ground_truth": bundle.decode(context, code_path)[0],
+              "self_transfer": bundle.decode(context, hold_code(style.code, n_frames=context.shape[1]))[0]}
+    f = {name: [onset_scores(song.kick_s, pick_peaks(curve, threshold=t, fps=song.signals.fps).times_s).f_measure
+                for t in THRESHOLDS] for name, curve in curves.items()}
+    return {"code": style.code.tolist(), "f": f}
 
 
-def fit_style_prior(
+def calibrate(
     songs: list[tuple[Path, dict, str]], *, bundle_dir: Path, features_dir: Path | None, jobs: int,
     progress: bool = True,
-) -> StylePrior:
-    """The Gaussian of the styles of `songs` ((path, manifest entry, domain) triples)."""
+) -> Calibration:
+    """Calibrate on `songs` ((path, manifest entry, domain) triples): the Gaussian of their
+    styles, and the threshold of the best F averaged over songs and both methods."""
     work = [EvalJob(path, meta, domain, bundle_dir, DEFAULT_THRESHOLD, False, False, features_dir)
             for path, meta, domain in songs]
-    codes = run_parallel(song_style, work, jobs=jobs, desc="calibrate: styles", progress=progress)
-    return StylePrior.fit(np.asarray(codes))
+    results = run_parallel(calibrate_song, work, jobs=jobs, desc="calibrate", progress=progress)
+    f = {name: np.mean([r["f"][name] for r in results], axis=0) for name in METHODS}
+    best = int(np.argmax(np.mean([f[name] for name in METHODS], axis=0)))
+    return Calibration(StylePrior.fit(np.asarray([r["code"] for r in results])), THRESHOLDS[best],
+                       {name: [round(float(v), 4) for v in values] for name, values in f.items()})
 
 
-def write_style_prior(bundle_dir: Path, prior: StylePrior) -> None:
-    """Put `prior` into the bundle's bundle.json, atomically (its id, over the ONNX files, stays)."""
+def write_calibration(bundle_dir: Path, calibration: Calibration) -> None:
+    """Put the style prior and threshold into the bundle's bundle.json, atomically (its
+    id, over the ONNX files, stays)."""
     info = BundleInfo.read(bundle_dir)
-    data = {**info.to_json(), "style_prior": prior.to_json()}
+    data = {**info.to_json(), "threshold": calibration.threshold, "style_prior": calibration.prior.to_json()}
     with atomic_path(bundle_dir / INFO_FILE, force=True) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")

@@ -272,7 +272,8 @@ def write_report(results: Path, out: Path, *, study_dir: Path | None = None) -> 
                          f"zero code {s['zero_code']:.3f}, downbeat moved one beat {s['bar_shifted']:.3f}.")
         if "sampling" in document:
             study = document["sampling"]
-            lines.append(f"- Sampling (20 codes a song, 10 most varied kept) over {len(study['songs'])} songs: "
+            lines.append(f"- Sampling (20 codes a song from {study.get('codes_from', 'N(0, I)')}, 10 most varied kept) "
+                         f"over {len(study['songs'])} songs: "
                          f"diversity {study['mean_diversity_picked']:.3f} (goal ≥ {GOALS['diversity']} "
                          f"{_verdict(study['mean_diversity_picked'], GOALS['diversity'])}), plausible "
                          f"{study['mean_plausible_share']:.1%} (goal ≥ {GOALS['plausible']:.0%} "

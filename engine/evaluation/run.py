@@ -111,17 +111,19 @@ def steering_section(work: list[EvalJob], results: list[dict], *, jobs: int, pro
 
 
 def run_eval(
-    songs: list[tuple[Path, dict]], *, domain: str, bundle_dir: Path | None, threshold: float,
+    songs: list[tuple[Path, dict]], *, domain: str, bundle_dir: Path | None, threshold: float | None,
     tempo_songs: int, sampling_songs: int, jobs: int, features_dir: Path | None = None, progress: bool = True,
     roles: RoleMap = RoleMap(), beat_grid: str = "tracked",
 ) -> dict:
     """Evaluate `songs` ((path, manifest entry) pairs). The tempo study runs on the first
-    `tempo_songs` songs, the sampling study on the first `sampling_songs`. Returns the
-    JSON document (see `summarize`), with the model's id, a `steering` section and, when
-    run, `tempo_invariance` and `sampling` sections."""
+    `tempo_songs` songs, the sampling study on the first `sampling_songs`; peaks are picked
+    at `threshold` (None: the bundle's). Returns the JSON document (see `summarize`), with
+    the model's id, a `steering` section and, when run, `tempo_invariance` and `sampling`
+    sections."""
     if not songs:
         raise InputFileError("eval", "no songs to evaluate")
     bundle = load_bundle(bundle_dir)
+    threshold = bundle.peak_threshold(threshold)
     work = [EvalJob(p, meta, domain, bundle_dir, threshold, i < tempo_songs, i < sampling_songs, features_dir, roles,
                     beat_grid) for i, (p, meta) in enumerate(songs)]
     results = run_parallel(run_job, work, jobs=jobs, desc=f"eval ({domain})", progress=progress)
@@ -144,5 +146,7 @@ def run_eval(
             "mean_diversity_picked": round(sum(s["diversity_picked"] for s in studies) / len(studies), 4),
             "mean_plausible_share": round(sum(s["plausible_share"] for s in studies) / len(studies), 4),
             "own_kicks_plausible_share": round(sum(s["own_kicks_plausible"] for s in studies) / len(studies), 4),
+            "codes_from": (f"the style prior ({bundle.style_prior.songs} songs)" if bundle.style_prior
+                           else "N(0, I)"),
         }
     return document

@@ -148,7 +148,7 @@ def format_table(document: dict) -> str:
         study = document["sampling"]
         lines.append(f"sampling: diversity (mean pairwise 1-F of picked) {study['mean_diversity_picked']:.3f}, "
                      f"plausible {study['mean_plausible_share']:.1%} (the songs' own kicks "
-                     f"{study['own_kicks_plausible_share']:.1%})")
+                     f"{study['own_kicks_plausible_share']:.1%}); codes from {study.get('codes_from', 'N(0, I)')}")
     return "\n".join(lines)
 
 

@@ -160,6 +160,10 @@ class ModelBundle:
         code = self.encoder.run(["code"], {"context": x, "kick": y})[0]
         return code if context.ndim == 3 else code[0]
 
+    def peak_threshold(self, asked: float | None = None) -> float:
+        """`asked`, or when None the bundle's own peak threshold (`kickgen calibrate`)."""
+        return self.info.threshold if asked is None else asked
+
     @property
     def can_fit_style(self) -> bool:
         return self.style_fit is not None

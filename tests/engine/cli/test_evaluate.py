@@ -1,6 +1,7 @@
 """`kickgen eval` on a tiny tiny_corpus: the JSON, the tables, the studies' figures and the report written from them."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from kickgen.engine.corpus.manifest import MANIFEST_NAME
+from kickgen.engine.evaluation.calibration import THRESHOLDS
 from kickgen.engine.evaluation.reference_songs import load_feature_song
 from kickgen.engine.evaluation.report import write_report
 from kickgen.engine.evaluation.studies import sampling_study
@@ -43,6 +45,7 @@ def test_eval_json_and_report(tiny_corpus, corpus_features, corpus_bundle, tmp_p
     own_plausible = [song["own_kicks_plausible"] for song in sampling["songs"]]
     assert sampling["own_kicks_plausible_share"] == round(sum(own_plausible) / len(own_plausible), 4)
     assert "the songs' own kicks" in result.stdout
+    assert sampling["codes_from"] == "N(0, I)" and "codes from N(0, I)" in result.stdout  # no style prior yet
     steering = document["steering"]
     assert steering["n_songs"] == n_train and len(steering["songs"]) == n_train
     assert steering["own"] == document["mean"]["self_transfer"]["f"]
@@ -95,27 +98,38 @@ def test_eval_reads_a_freely_named_song_with_the_role_flags(tmp_path, kickgen, o
     assert "1 songs, midi domain" in result.stdout
 
 
-def test_calibrate_gives_a_bundle_the_spread_of_its_training_songs_styles(
+def test_calibrate_gives_a_bundle_its_training_songs_spread_of_styles_and_best_threshold(
         tiny_corpus, corpus_features, corpus_bundle, tmp_path, kickgen, one_line_error):
     bundle_dir = tmp_path / "bundle"
     shutil.copytree(corpus_bundle, bundle_dir)
     before = load_bundle(bundle_dir)
-    assert before.style_prior is None
+    assert before.style_prior is None and before.peak_threshold() == 0.25
     result = kickgen("calibrate", tiny_corpus, "--model", bundle_dir, "--features", corpus_features,
                      "--domains", "midi", "audio", "--jobs", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     n_train = sum(1 for _ in (corpus_features / "train").glob("*.midi.npz"))
-    assert f"{2 * n_train} songs' styles (midi, audio)" in result.stdout
+    assert f"on {2 * n_train} training songs (midi, audio)" in result.stdout
     after = load_bundle(bundle_dir)
     assert after.id == before.id and after.style_prior.songs == 2 * n_train  # the weights, and so the presets, stay
-    spread = after.style_prior.factor @ after.style_prior.factor.T
-    assert np.all(np.linalg.eigvalsh(spread) > 0)
+    assert np.all(np.linalg.eigvalsh(after.style_prior.factor @ after.style_prior.factor.T) > 0)
+    # the threshold chosen is one of those weighed, and the best by the F the command printed
+    assert after.peak_threshold() in THRESHOLDS and after.peak_threshold(0.3) == 0.3
+    assert f"threshold: {after.peak_threshold():g} (was 0.25)" in result.stdout
+    f_line = next(line for line in result.stdout.splitlines() if line.startswith("F by peak threshold"))
+    f = [[float(v) for v in re.findall(r"[\d.]+:([\d.]+)", part)] for part in f_line.split(";")]
+    assert THRESHOLDS[int(np.argmax(np.mean(f, axis=0)))] == after.peak_threshold()
     # what `eval` samples (and `render --seed`, variations, the bridge) comes from the prior
     study = sampling_study(after, load_feature_song(next((corpus_features / "train").glob("*.midi.npz")), meta={}),
                            n_samples=3, n_pick=2)
-    want = np.random.default_rng(0)
-    code_size = after.info.code_size
+    want, code_size = np.random.default_rng(0), after.info.code_size
     assert np.allclose(study["codes"], [sample_code(want, code_size=code_size, prior=after.style_prior)
                                         for _ in range(3)], atol=1e-6)
+    # `eval` picks peaks at the bundle's threshold unless told otherwise
+    evaluated = kickgen("eval", tiny_corpus, "--split", "train", "--model", bundle_dir, "--json", tmp_path / "e.json",
+                        "--sampling-songs", "1", "--jobs", "1", "--quiet")
+    assert evaluated.returncode == 0, evaluated.stderr
+    document = json.loads((tmp_path / "e.json").read_text())
+    assert document["threshold"] == after.peak_threshold()
+    assert document["sampling"]["codes_from"] == f"the style prior ({2 * n_train} songs)"
     one_line_error(kickgen("calibrate", tiny_corpus, "--model", bundle_dir, "--features", corpus_features),
-                   "already has a style prior")
+                   "is calibrated already")
