@@ -130,7 +130,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--features", type=Path, help="cached corpus features (from `kickgen corpus features`)")
     p.add_argument("--domains", nargs="+", choices=("midi", "audio"), default=["midi", "audio"],
                    help="what the model hears in the songs fitted")
-    p.add_argument("--songs-per-domain", type=positive_int, default=50, metavar="N",
+    p.add_argument("--songs-per-domain", type=positive_int, default=30, metavar="N",
                    help="training songs a domain, evenly spread over the split")
     p.add_argument("--jobs", type=positive_int, default=2, help="worker processes")
     p.add_argument("--force", action="store_true", help="calibrate a bundle that is calibrated already")
