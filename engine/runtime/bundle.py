@@ -116,8 +116,7 @@ class ModelBundle:
                         for name in graph_files(info)]
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
-        return cls(directory, info, bundle_identity, *sessions[:2], *(sessions[2:] or (None, None)),
-                   style_prior=read_style_prior(directory, info))
+        return cls(directory, info, bundle_identity, *sessions, style_prior=read_style_prior(directory, info))
 
     @classmethod
     def from_package(cls, package: str, name: str, *, threads: int = 1) -> ModelBundle:

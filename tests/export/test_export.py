@@ -166,6 +166,19 @@ def test_unknown_bundle_format_is_named(tiny_bundle, tmp_path):
         ModelBundle.load(future)
 
 
+def test_a_style_prior_that_does_not_fit_the_codes_is_named(tiny_bundle, tmp_path):
+    bent = tmp_path / "bent"
+    shutil.copytree(tiny_bundle, bent)
+    info = json.loads((bent / "bundle.json").read_text())
+    size = info["code_size"]
+    for prior, problem in (({"mean": [0.0] * (size + 1), "factor": np.eye(size + 1).tolist(), "songs": 3},
+                            f"not over {size}-dimensional codes"),
+                           ({"mean": [0.0] * size, "songs": 3}, "not a mean, factor and songs")):
+        (bent / "bundle.json").write_text(json.dumps({**info, "style_prior": prior}))
+        with pytest.raises(BundleError, match=f"bundle.json: its style_prior is {problem}"):
+            ModelBundle.load(bent)
+
+
 def test_runtime_never_imports_torch(tiny_bundle, fresh_python):
     code = (
         "import sys, numpy as np\n"
