@@ -30,8 +30,8 @@ from kickgen.engine.util.json_files import read_json_file
 DOMAINS = ("midi", "audio")
 TRAIN_EVAL = "eval-midi-train.json"
 CORPUS_STATS = "corpus.json"
-STAGE_HISTORIES = {"held": "history.json", "both": "history-both.json"}  # a run's stages, in order
-STAGE_CURVES = {"held": "losses.png", "both": "losses-both.png"}
+STAGE_HISTORIES = {"first": "history.json", "both": "history-both.json"}  # a run's stages, in order
+STAGE_CURVES = {"first": "losses.png", "both": "losses-both.png"}
 WORST_STYLE_FILES = 10  # rows of the report's table of the style files the model does worst on
 GOALS = {"ground_truth": 0.90, "self_transfer": 0.75, "tempo": 0.80, "diversity": 0.30, "plausible": 0.90}
 
@@ -82,8 +82,8 @@ def training_summary(history: list[dict]) -> dict:
 
 
 def training_stages(results: Path) -> dict[str, dict]:
-    """The summaries of the run's stages that `results` holds: "held" (history.json)
-    and "both" (history-both.json)."""
+    """The summaries of the run's stages that `results` holds: "first" (history.json,
+    whatever its decoder code) and "both" (history-both.json)."""
     stages = {stage: _read(results, name) for stage, name in STAGE_HISTORIES.items()}
     return {stage: training_summary(history) for stage, history in stages.items() if history}
 
@@ -94,13 +94,13 @@ def training_lines(stages: dict[str, dict]) -> list[str]:
     for stage, t in stages.items():
         exported = (f"the best validation F ({t['exported_val_f']})" if "exported_val_f" in t
                     else f"the lowest training mse ({t['exported_mse']})")
-        what = (f"Full-size model (DESIGN §3), {t['epochs']} epochs" if stage == "held" else
+        what = (f"Full-size model (DESIGN §3), {t['epochs']} epochs" if stage == "first" else
                 f"Then {t['epochs']} epochs on from its last, the decoder reconstructing from held codes and "
                 "code paths both (`--decoder-code both`)")
         lines += [f"{what} in {t['hours']} h on this 2-core CPU ({t['frames_per_s']} frames/s over the last "
                   "epochs). Last epoch: " + ", ".join(f"{k} {v}" for k, v in t["last_epoch"].items())
                   + (f". The bundle holds epoch {t['exported_epoch']}, {exported}." if stage == last_stage else "."),
-                  "", f"![training losses, {stage}](results/{STAGE_CURVES[stage]})", ""]
+                  "", f"![training losses, {stage} stage](results/{STAGE_CURVES[stage]})", ""]
     return lines
 
 
@@ -180,7 +180,8 @@ def _generalisation_lines(results: Path, documents: dict[str, dict]) -> list[str
                   "| songs | ground-truth F | self-transfer F | looped-bar F |", "|---|---|---|---|"]
         for label, document in (("training", train), ("validation", documents["validation, midi"])):
             mean = document["mean"]
-            lines.append(f"| {label} ({document['n_songs']}) | {mean['ground_truth']['f']:.3f} | "
+            lines.append(f"| {label} ({document['n_songs']}; peaks at {document.get('threshold', 0.25):g}) | "
+                         f"{mean['ground_truth']['f']:.3f} | "
                          f"{mean['self_transfer']['f']:.3f} | {mean['baselines']['looped_bar']['f']:.3f} |")
         lines.append("")
     lines += _position_lines(documents)

@@ -65,7 +65,7 @@ def test_eval_json_and_report(tiny_corpus, corpus_features, corpus_bundle, tmp_p
     styles = {song["style"] for song in document["songs"]}
     assert f"Mean F over the {len(styles)} style files" in report
     assert all(f"| {style} |" in report for style in styles)
-    assert f"| training ({n_train}) |" in report and f"| validation ({n_train}) |" in report
+    assert f"| training ({n_train}; peaks at 0.25) |" in report and f"| validation ({n_train}; peaks at 0.25) |" in report
     assert (tmp_path / "songs.png").read_bytes()[:4] == b"\x89PNG"
     assert "| training, midi | ground truth |" in report and "| sixteenth off-beats |" in report
     assert "2 epochs" in report and "The bundle holds epoch 1, the lowest training mse (0.5)" in report

@@ -20,7 +20,7 @@ def test_style_files_are_averaged_over_their_songs_worst_first():
 
 
 def test_the_training_section_gives_each_stage_and_the_exported_epoch(tmp_path):
-    """A run's held stage and its second stage (decoding both) each get a paragraph and a
+    """A run's first stage and its second stage (decoding both) each get a paragraph and a
     loss curve; the exported epoch is the best validation F's where the stage validated,
     else the lowest training mse's."""
     def epoch(n, mse, val_f=None):
@@ -29,7 +29,7 @@ def test_the_training_section_gives_each_stage_and_the_exported_epoch(tmp_path):
                 **({"val_f": val_f} if val_f is not None else {})}
 
     (tmp_path / "history.json").write_text(json.dumps([epoch(1, 0.7), epoch(2, 0.6)]))
-    assert training_stages(tmp_path)["held"]["exported_epoch"] == 2
+    assert training_stages(tmp_path)["first"]["exported_epoch"] == 2
     (tmp_path / "history-both.json").write_text(json.dumps([epoch(1, 0.9, 0.55), epoch(2, 0.6, 0.61), epoch(3, 0.5, 0.58)]))
     stages = training_stages(tmp_path)
     assert stages["both"]["exported_epoch"] == 2 and stages["both"]["exported_val_f"] == 0.61
