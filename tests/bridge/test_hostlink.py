@@ -20,7 +20,7 @@ from kickgen.bridge.hostlink import PluginSession
 from kickgen.engine.producer.render import RenderSettings, render_kicks_for
 from kickgen.engine.producer.targets import midi_target
 from kickgen.engine.runtime.bundle import ModelBundle
-from kickgen.engine.runtime.style import StylePrior, sample_code
+from kickgen.engine.runtime.style import StylePrior, random_style, sample_code
 
 SONG = Path(__file__).resolve().parents[2] / "examples" / "demo-song" / "song.mid"
 BPM, BARS = 100, 16  # the example song: 4/4
@@ -197,7 +197,8 @@ def test_the_bridge_answers_two_plugins_over_its_socket_with_the_offline_render(
     finally:
         process.terminate()
         process.wait(timeout=30)
-    want = render_times(np.random.default_rng(SEED).standard_normal(16).astype(np.float32))
+    bundle = ModelBundle.default()  # the bridge draws --seed's style from its prior and picks at its threshold
+    want = render_times(random_style(SEED, prior=bundle.style_prior)[1], threshold=bundle.peak_threshold())
     for by_bar in kicks.values():
         assert sorted(by_bar) == list(range(BARS + 1))  # bar 16, past the song, decoded from what it heard
         got = np.sort([qn * 60 / BPM for bar, bar_kicks in by_bar.items() if bar < BARS for qn in bar_kicks])
@@ -219,7 +220,7 @@ def test_the_bridge_says_which_style_it_plays_and_plays_a_saved_one_as_saved(tmp
         plugin.send(wire.encode_style(plugin.instance, 0, wire.StyleSettings(0, 9, 0.4)))
         header, state = wire.decode(plugin.answers(1)[0])
         assert (header.kind, header.instance) == (wire.STYLE_STATE, plugin.instance)
-        random_9 = np.random.default_rng(9).standard_normal(16).astype(np.float32)
+        random_9 = random_style(9, prior=ModelBundle.default().style_prior)[1]
         assert (state.slot, state.seed, state.threshold, state.name) == (0, 9, 0.4, "random (seed 9)")
         assert np.array_equal(np.float32(state.code), random_9) and state.model == ModelBundle.default().id[:12]
         saved = wire.StyleState(3, 0, 0.3, "from my song", state.model, tuple(np.linspace(-2, 2, 16).tolist()))
