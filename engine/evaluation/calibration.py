@@ -14,10 +14,10 @@ import numpy as np
 
 from kickgen.engine.evaluation.metrics import onset_scores
 from kickgen.engine.evaluation.run import EvalJob, load_song
-from kickgen.engine.evaluation.table import METHODS, style_of
+from kickgen.engine.evaluation.table import METHODS, method_curves, style_of
 from kickgen.engine.runtime.bundle import load_bundle
 from kickgen.engine.runtime.bundle_files import INFO_FILE, BundleInfo
-from kickgen.engine.runtime.style import StylePrior, hold_code
+from kickgen.engine.runtime.style import StylePrior
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 from kickgen.engine.util.atomic import atomic_path
 from kickgen.engine.util.parallel import run_parallel
@@ -48,10 +48,8 @@ def calibrate_song(job: EvalJob) -> dict:
     bundle, song = load_bundle(job.bundle_dir), load_song(job)
     context = bundle.context_of(song.signals)
     code_path, style = style_of(bundle, song, context=context)
-    curves = {"ground_truth": bundle.decode(context, code_path)[0],
-              "self_transfer": bundle.decode(context, hold_code(style.code, n_frames=context.shape[1]))[0]}
     f = {name: [onset_scores(song.kick_s, pick_peaks(curve, threshold=t, fps=song.signals.fps).times_s).f_measure
-                for t in THRESHOLDS] for name, curve in curves.items()}
+                for t in THRESHOLDS] for name, curve in method_curves(bundle, context, code_path, style.code).items()}
     return {"code": style.code.tolist(), "f": f}
 
 

@@ -74,15 +74,20 @@ def style_of(bundle: ModelBundle, song: ReferenceSong, *, context: np.ndarray | 
     return reference_style(bundle, bundle.context_of(song.signals) if context is None else context, song.signals.kick)
 
 
+def method_curves(bundle: ModelBundle, context: np.ndarray, code_path: np.ndarray, style_code: np.ndarray,
+                  ) -> dict[str, np.ndarray]:
+    """The (T,) kick curve of each of METHODS: decoded from the song's (K, T) code path
+    and from its (K,) style code held over the song."""
+    return {"ground_truth": bundle.decode(context, code_path)[0],
+            "self_transfer": bundle.decode(context, hold_code(style_code, n_frames=context.shape[1]))[0]}
+
+
 def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """Scores of one song: ground-truth codes, style transfer to self, the baselines;
     and for both methods, the kicks found by their position in the beat."""
     context, fps = bundle.context_of(song.signals), song.signals.fps
     code, style = style_of(bundle, song, context=context)
-    curves = {
-        "ground_truth": bundle.decode(context, code)[0],
-        "self_transfer": bundle.decode(context, hold_code(style.code, n_frames=context.shape[1]))[0],
-    }
+    curves = method_curves(bundle, context, code, style.code)
     estimated = {name: pick_peaks(curve, threshold=threshold, fps=fps).times_s for name, curve in curves.items()}
     result = {"song": song.name, "domain": song.domain, **{k: song.meta[k] for k in ("family", "style") if k in song.meta}}
     for name, times in estimated.items():
