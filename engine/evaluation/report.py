@@ -24,6 +24,7 @@ from kickgen.engine.evaluation.study import study_lines, study_summary
 from kickgen.engine.evaluation.table import METHOD_LABELS, METHODS
 from kickgen.engine.plots import plot_song_scores
 from kickgen.engine.runtime.bundle_files import INFO_FILE, BundleInfo
+from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD
 from kickgen.engine.util.atomic import atomic_path
 from kickgen.engine.util.json_files import read_json_file
 
@@ -180,7 +181,7 @@ def _generalisation_lines(results: Path, documents: dict[str, dict]) -> list[str
                   "| songs | ground-truth F | self-transfer F | looped-bar F |", "|---|---|---|---|"]
         for label, document in (("training", train), ("validation", documents["validation, midi"])):
             mean = document["mean"]
-            lines.append(f"| {label} ({document['n_songs']}; peaks at {document.get('threshold', 0.25):g}) | "
+            lines.append(f"| {label} ({document['n_songs']}; peaks at {document.get('threshold', DEFAULT_THRESHOLD):g}) | "
                          f"{mean['ground_truth']['f']:.3f} | "
                          f"{mean['self_transfer']['f']:.3f} | {mean['baselines']['looped_bar']['f']:.3f} |")
         lines.append("")
