@@ -1,9 +1,10 @@
 """What many test files share: the `kickgen` command run as a producer runs it, Python in
 a fresh interpreter, the assertion that an error is one line with exit code 2, and a tiny
-trained model (its checkpoint and its exported bundle)."""
+trained model (its checkpoint and its exported bundle), and commands a test interrupts."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,33 @@ def fresh_python():
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def interruptible():
+    """Popen(ARGS, **kwargs) for a command the test will interrupt: Ctrl-C reaches it as in a
+    terminal, and whatever still runs when the test ends is killed, not left on the CPU.
+    (Tests run in the background, `cmd &`, start with SIGINT ignored, which a child inherits,
+    and Python then never turns Ctrl-C into KeyboardInterrupt; a handled SIGINT is reset to
+    its default in the child.)"""
+    started: list[subprocess.Popen] = []
+
+    def start(args: list[str], **kwargs) -> subprocess.Popen:
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        if ignored:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            started.append(subprocess.Popen(args, **kwargs))
+        finally:
+            if ignored:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")

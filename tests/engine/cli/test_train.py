@@ -46,7 +46,7 @@ def test_train_then_resume_from_the_command_line(tmp_path, kickgen):
     assert json.loads(after["train_config"])["batch_size"] == 4  # the run's own recipe
 
 
-def test_ctrl_c_keeps_the_last_checkpoint_and_the_run_resumes(tmp_path):
+def test_ctrl_c_keeps_the_last_checkpoint_and_the_run_resumes(tmp_path, interruptible):
     """SIGINT in the middle of training: one line, exit 130, no temporary file, and the
     last epoch's checkpoint (whole, written atomically) resumes."""
     data = tmp_path / "features"
@@ -56,8 +56,8 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_the_run_resumes(tmp_path):
     config.write_text('{"conv_channels": [8, 8, 8, 8, 8, 8, 8, 8], "mapping_channels": [8, 4], "critic_channels": [8, 1]}')
     command = [sys.executable, "-m", "kickgen.engine.cli", "train", "--data", str(data), "--out", str(run),
                "--batch", "4", "--chunk-frames", "512", "--model-config", str(config), "--quiet"]
-    training = subprocess.Popen([*command, "--epochs", "10000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
+    training = interruptible([*command, "--epochs", "10000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
     deadline = time.monotonic() + 120
     while not (run / CHECKPOINT_NAME).exists() and time.monotonic() < deadline and training.poll() is None:
         time.sleep(0.2)

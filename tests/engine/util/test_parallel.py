@@ -42,9 +42,9 @@ def group_is_gone(pgid: int) -> bool:
     (signal.SIGINT, "group", "demo: interrupted\n", 130),  # Ctrl-C in a terminal reaches every process
     (signal.SIGTERM, "parent", "demo: terminated\n", 143),
 ])
-def test_a_signal_ends_the_workers_and_says_so_in_one_line(signum, whom, line, code):
-    command = subprocess.Popen([sys.executable, "-c", SLOW_COMMAND], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+def test_a_signal_ends_the_workers_and_says_so_in_one_line(signum, whom, line, code, interruptible):
+    command = interruptible([sys.executable, "-c", SLOW_COMMAND], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
     assert command.stdout.readline() == "started\n"
     time.sleep(1.5)  # the workers are sleeping in their first items
     if whom == "group":
