@@ -59,7 +59,7 @@ train-demo: $(STAMP)
 
 # pytest exits 5 when it collects no tests; that fails here like any other failure.
 test: $(STAMP) $(PRODUCER_STAMP) system-deps
-	$(PY) -m pytest -q; status=$$?; \
+	$(PY) -m pytest -q --durations=15; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$status
 
