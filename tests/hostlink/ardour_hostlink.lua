@@ -50,10 +50,11 @@ end
 
 local scenarios = {
 	["play"] = function()
-		-- bars 1-6 and half a bar more: the roll starts some periods after its request (more
-		-- on a loaded machine), and a kick planned just before bar 7 must be in every take
+		-- bars 1-HL_BARS (the bounce's) and half a bar more: the roll starts some periods after
+		-- its request (more on a loaded machine), and a kick planned just before the bounce's
+		-- end must be in every take
 		locate(0, false)
-		roll(6.5 * bar_seconds())
+		roll((tonumber(env("HL_BARS")) + 0.5) * bar_seconds())
 		stop()
 	end,
 	["locate-playing"] = function()
