@@ -1,6 +1,7 @@
-"""A trained torch CGAE behind the runtime bundle's numpy interface (`encode`, `decode`),
-so that the demo and the learning tests score a model fresh from training with the same
-functions (`runtime.kicks`, `runtime.style`) that score a shipped bundle."""
+"""A trained torch CGAE behind the runtime bundle's numpy interface (`encode`, `decode`,
+and the style fit's `context_features`, `style_fit_step`), so that a run's validation, the
+demo and the learning tests score a model fresh from training with the same functions
+(`runtime.kicks`, `runtime.style`) that score a shipped bundle."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import torch
 
 from kickgen.engine.model.cgae import CGAE
+from kickgen.engine.model.style_fit import StyleFitStep
 from kickgen.engine.signals.frames import SongSignals, with_downbeat_form
 
 
@@ -17,12 +19,14 @@ def _batched(array: np.ndarray) -> torch.Tensor:
 
 
 class TorchModel:
-    """`ModelBundle.encode` / `decode` on a torch CGAE (evaluated without gradients)."""
+    """`ModelBundle.encode` / `decode` / style fitting on a torch CGAE (evaluated without
+    autograd; the fit's gradient is `StyleFitStep`'s, as the bundle's style_fit.onnx)."""
 
-    can_fit_style = False  # (a run's validation scores styles by the paper's largest-cluster centroid)
+    can_fit_style = True
 
     def __init__(self, model: CGAE):
         self.model = model
+        self.fit_step = StyleFitStep(model)
 
     def context_of(self, signals: SongSignals) -> np.ndarray:
         """The song's (4, T) context as this model reads it (its downbeat form)."""
@@ -39,3 +43,17 @@ class TorchModel:
         """(4, T), (K, T) -> kick curve (1, T); batched (B, ., T) alike."""
         kick = self.model.decode(_batched(context), _batched(code)).numpy()
         return kick if context.ndim == 3 else kick[0]
+
+    @torch.no_grad()
+    def context_features(self, context: np.ndarray) -> np.ndarray:
+        """U x of a (4, T) or (B, 4, T) context: (B, C, T), what `style_fit_step` gates."""
+        return self.model.U(_batched(context)).numpy()
+
+    @torch.no_grad()
+    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]:
+        """`ModelBundle.style_fit_step`: the mean squared error against `kick` ((1, T) or
+        (B, 1, T)) with `code` (K,) held over the batch's (B, C, T) `features`, and its gradient (K,)."""
+        kick = _batched(kick)
+        codes = torch.from_numpy(np.asarray(code, dtype=np.float32)).expand(len(kick), -1)
+        loss, gradient = self.fit_step(torch.from_numpy(features), codes, kick)
+        return float(loss.mean()), gradient.mean(dim=0).numpy()

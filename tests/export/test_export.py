@@ -309,3 +309,17 @@ def test_a_bilinear_bundle_gives_back_its_weights(tmp_path):
     got = load_cgae_from_bundle(tmp_path / "bundle", config).state_dict()
     want = state.model.state_dict()
     assert max(float((got[k] - want[k]).abs().max()) for k in want) <= 1e-6
+
+
+def test_a_model_fresh_from_training_fits_the_style_its_bundle_fits(tiny_checkpoint, tiny_bundle):
+    """A run's validation fits styles on torch (`TorchModel`) as `preset save` does on the bundle."""
+    from kickgen.engine.model.torch_runtime import TorchModel
+    from kickgen.engine.runtime.style import reference_style
+
+    song = generate_songs(1, seed=5)[0].signals
+    fresh, bundle = TorchModel(load_model(tiny_checkpoint)), ModelBundle.load(tiny_bundle)
+    fitted = [reference_style(model, model.context_of(song), song.kick)[1] for model in (fresh, bundle)]
+    assert fitted[0].fit["evaluations"] > 1 and fitted[0].fit["mse_end"] < fitted[0].fit["mse_start"]
+    # float32 rounding differs between torch and onnxruntime, so L-BFGS-B's paths part a little
+    assert np.abs(fitted[0].code - fitted[1].code).max() <= 0.02
+    assert fitted[0].fit["mse_end"] == pytest.approx(fitted[1].fit["mse_end"], abs=1e-5)
