@@ -54,6 +54,10 @@ class CodeModel(Protocol):
 
     def decode(self, context: np.ndarray, code: np.ndarray) -> np.ndarray: ...
 
+    def context_features(self, context: np.ndarray) -> np.ndarray: ...  # where `can_fit_style`
+
+    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]: ...
+
 
 def session_options(*, threads: int = 1) -> ort.SessionOptions:
     options = ort.SessionOptions()
