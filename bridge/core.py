@@ -17,7 +17,7 @@ from kickgen.bridge.clock import TICKS_PER_SIXTEENTH, ClockFollower, Meter
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
 from kickgen.bridge.midi_bytes import CLOCK, CONTINUE, SONG_POSITION, START, STOP, MidiParser
-from kickgen.engine.runtime.style import StylePrior, sample_code
+from kickgen.engine.runtime.style import StylePrior, mix_codes, sample_code
 
 ALL_NOTES_OFF = 123
 
@@ -208,7 +208,7 @@ class BridgeCore:
         else:
             a = self.slots[self.slot][1]
             b = self.slots[(self.slot + 1) % len(self.slots)][1]
-            code = ((1 - self.morph) * a + self.morph * b).astype(np.float32)
+            code = mix_codes(a, b, self.morph)
         self.style = replace(self.style, code=code)
         self.serial += 1
         keep = self.current_bar

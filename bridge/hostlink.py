@@ -28,7 +28,7 @@ from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
 from kickgen.bridge.core import BridgeSettings, kick_notes
 from kickgen.bridge.generator import GenerationRequest, Kick, Style
 from kickgen.bridge.memory import BarMemory, Note
-from kickgen.engine.runtime.style import StylePrior, random_style
+from kickgen.engine.runtime.style import StylePrior, code_from_values, random_style
 
 RECEIVE_TIMEOUT_S = 0.1  # how often the server looks up from its socket to see whether to stop
 BAR_END_MARGIN_QN = 1e-3  # a kick's note-off ends this far before its bar's window closes
@@ -97,11 +97,12 @@ class PluginSession:
         (whatever the bridge's slots are now); else the style its settings choose here,
         with `mismatch` saying why."""
         asked = wire.StyleSettings(saved.slot, saved.seed, saved.threshold)
-        if saved.model != model_id or len(saved.code) != len(self.slots[0][1]):
+        code = code_from_values(saved.code, len(self.slots[0][1]))
+        if saved.model != model_id or code is None:
             self.mismatch = f"style {saved.name!r} was saved for model {saved.model}; this bridge runs {model_id}"
             return self.on_style(asked)
         self.mismatch = None
-        return self.restyle(asked, saved.name, np.asarray(saved.code, dtype=np.float32))
+        return self.restyle(asked, saved.name, code)
 
     def restyle(self, asked: wire.StyleSettings, name: str, code: np.ndarray) -> list[GenerationRequest]:
         """Play `code` from the next bar not yet started (the bar playing keeps its
@@ -122,7 +123,7 @@ class PluginSession:
         """The style played now, as the plugin saves it with the project."""
         a = self.asked
         return wire.StyleState(a.slot, a.seed, a.threshold, self.style_name, model_id,
-                               tuple(float(v) for v in self.style.code))
+                               tuple(float(v) for v in self.style.code.ravel()))
 
     def on_transport(self, epoch: int, t: wire.Transport) -> list[GenerationRequest]:
         """A transport report: the bars to plan now (the one it is in and the next)."""

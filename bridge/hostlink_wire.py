@@ -26,7 +26,7 @@ MAGIC = b"KGHL"
 HELLO, TRANSPORT, NOTES, KICKS, BYE, STYLE, SAVED_STYLE, STYLE_STATE = 1, 2, 3, 4, 5, 6, 7, 8
 WHY_NAMES = {0: "change", 1: "bar", 2: "locate", 3: "stop", 4: "connect"}
 MAX_EVENTS = 128  # events in one KICKS answer (HL_WINDOW_MAX)
-MAX_CODE = 64  # code values in one style state (HL_CODE_MAX)
+MAX_CODE = 256  # code values in one style state (HL_CODE_MAX): a bar of 16 codes of 16
 
 _HEADER = struct.Struct("<4sHHII")
 _HELLO = struct.Struct("<dI32s16s")

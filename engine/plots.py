@@ -135,16 +135,21 @@ def plot_render(
 
 def plot_code_path(code_path: np.ndarray, style, path: str | Path, *, fps: float, title: str = "") -> None:
     """A song's code path (K, T): its frames projected on their two main axes (PCA),
-    coloured by k-means cluster, with the chosen centroid; and the path over time."""
+    coloured by k-means cluster, with the style's code (a bar of codes: one star per
+    step, numbered); and the path over time."""
     frames = code_path.T - code_path.T.mean(axis=0)
     _, _, axes_t = np.linalg.svd(frames, full_matrices=False)
     xy = frames @ axes_t[:2].T
-    centre = (style.code - code_path.T.mean(axis=0)) @ axes_t[:2].T
+    centres = (style.code.reshape(len(style.code), -1).T - code_path.T.mean(axis=0)) @ axes_t[:2].T
     labels = style.labels if style.labels is not None else np.zeros(len(xy), int)
     fig = Figure(figsize=(11, 4), layout="tight")
     left, right = fig.subplots(1, 2, width_ratios=(1, 2))
     left.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=4, alpha=0.6)
-    left.scatter([centre[0]], [centre[1]], marker="*", s=260, color="black", label="style code")
+    left.scatter(centres[:, 0], centres[:, 1], marker="*", s=260 if len(centres) == 1 else 90, color="black",
+                 label="style code" if len(centres) == 1 else "style code, per bar step")
+    if len(centres) > 1:
+        for step, (x, y) in enumerate(centres):
+            left.annotate(str(step), (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
     left.set_title(f"k = {style.k}, Davies–Bouldin {style.davies_bouldin:.2f}, chosen {style.share:.0%}", fontsize=9)
     left.set_xlabel("PC 1")
     left.set_ylabel("PC 2")

@@ -39,6 +39,7 @@ from kickgen.engine.runtime.bundle_files import (
     BundleInfo,
     file_sha256,
 )
+from kickgen.engine.runtime.style import BAR_STEPS, step_indicators
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, FPS
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD
 from kickgen.engine.util.atomic import atomic_path, creation_mode
@@ -65,14 +66,15 @@ class ModelMethod(torch.nn.Module):
 
 
 def export_graph(module: torch.nn.Module, inputs: dict[str, torch.Tensor], output: str | tuple[str, ...],
-                 path: Path) -> None:
+                 path: Path, *, axes: dict[str, dict[int, str]] | None = None) -> None:
     """TorchScript-based ONNX export with a dynamic batch axis, and a dynamic time axis on
-    every (B, C, T) input and output."""
+    every (B, C, T) input and output unless `axes` names a tensor's dynamic axes itself."""
     outputs = (output,) if isinstance(output, str) else output
     with torch.no_grad():
         results = module(*inputs.values())
     tensors = {**inputs, **dict(zip(outputs, (results,) if isinstance(output, str) else results))}
-    axes = {name: {0: "batch", 2: "frames"} if tensor.dim() == 3 else {0: "batch"} for name, tensor in tensors.items()}
+    axes = {name: {0: "batch", 2: "frames"} if tensor.dim() == 3 else {0: "batch"} for name, tensor in tensors.items()
+            } | (axes or {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on its own deprecation
         torch.onnx.export(
@@ -130,20 +132,23 @@ def check_parity(model: CGAE, directory: Path) -> float:
 
 def check_style_fit(model: CGAE, directory: Path) -> float:
     """Max abs difference between onnxruntime's style-fitting graphs and torch's autograd
-    (squared error and its gradient under a held code) over `check_inputs`; raises
-    `ExportError` above `TOLERANCE`."""
+    (squared error and its gradient under a bar of codes, one per bar step) over
+    `check_inputs`; raises `ExportError` above `TOLERANCE`."""
     features_graph = ort.InferenceSession(str(directory / FEATURES_FILE), session_options(threads=2))
     fit_graph = ort.InferenceSession(str(directory / STYLE_FIT_FILE), session_options(threads=2))
     worst = 0.0
     for label, x, y, m in check_inputs(model):
-        code = torch.from_numpy(m[:, :, 0].copy()).requires_grad_(True)
+        n_frames = x.shape[2]
+        bar_codes = m[:, :, :: max(1, n_frames // BAR_STEPS)][:, :, :BAR_STEPS].copy()  # (B, K, S)
+        steps = np.repeat(step_indicators(np.arange(n_frames) * BAR_STEPS // n_frames, BAR_STEPS)[None], len(x), axis=0)
+        code = torch.from_numpy(bar_codes).requires_grad_(True)
         features = model.U(torch.from_numpy(x)).detach()
-        kick = model.decode_from_features(features, code[:, :, None].expand(-1, -1, x.shape[2]))
+        kick = model.decode_from_features(features, torch.matmul(code, torch.from_numpy(steps)))
         loss = (kick - torch.from_numpy(y)).pow(2).mean(dim=(1, 2))
         (gradient,) = torch.autograd.grad(loss.sum(), code)
         got_features = features_graph.run(["features"], {"context": x})[0]
-        got_loss, got_gradient = fit_graph.run(["loss", "gradient"], {"features": got_features,
-                                                                      "code": m[:, :, 0].copy(), "kick": y})
+        got_loss, got_gradient = fit_graph.run(["loss", "gradient"], {"features": got_features, "code": bar_codes,
+                                                                      "steps": steps, "kick": y})
         for what, got, want in (("features", got_features, features.numpy()), ("style fit", got_loss, loss.detach().numpy()),
                                 ("style fit gradient", got_gradient, gradient.numpy())):
             error = float(np.abs(got - want).max())
@@ -175,8 +180,11 @@ def write_style_fit_graphs(model: CGAE, directory: Path) -> None:
     export_graph(ContextFeatures(model), {"context": torch.zeros(1, len(CONTEXT_CHANNELS), n)}, "features",
                  directory / FEATURES_FILE)
     export_graph(StyleFitStep(model), {"features": torch.zeros(1, model.config.conv_channels[-1], n),
-                                       "code": torch.zeros(1, model.config.code_size), "kick": torch.zeros(1, 1, n)},
-                 ("loss", "gradient"), directory / STYLE_FIT_FILE)
+                                       "code": torch.zeros(1, model.config.code_size, BAR_STEPS),
+                                       "steps": torch.zeros(1, BAR_STEPS, n), "kick": torch.zeros(1, 1, n)},
+                 ("loss", "gradient"), directory / STYLE_FIT_FILE,
+                 axes={"code": {0: "batch", 2: "steps"}, "gradient": {0: "batch", 2: "steps"},
+                       "steps": {0: "batch", 1: "steps", 2: "frames"}})
 
 
 def add_style_fit(directory: str | Path) -> float:

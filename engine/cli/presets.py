@@ -31,7 +31,7 @@ def run_preset_save(args: argparse.Namespace) -> None:
     from kickgen.engine.producer.preset_store import user_preset_path
     from kickgen.engine.producer.targets import load_reference_song
     from kickgen.engine.runtime.bundle import load_bundle
-    from kickgen.engine.runtime.style import reference_style
+    from kickgen.engine.runtime.style import bar_steps, reference_style
     from kickgen.engine.signals.audio import stems_in
 
     check_name(args.name)
@@ -55,7 +55,8 @@ def run_preset_save(args: argparse.Namespace) -> None:
         raise InputFileError("preset save", "give --from REFERENCE (MIDI file or stem folder) or --code-from")
     reference, source_file = load_reference_song(args.reference, kick=args.kick, snare=args.snare, bass=args.bass,
                                                  roles=roles_from(args), grid=grid_from(args))
-    code_path, estimate = reference_style(bundle, bundle.context_of(reference), reference.kick)
+    code_path, estimate = reference_style(bundle, bundle.context_of(reference), reference.kick,
+                                           bar_steps(reference))
     preset = preset_from_style(args.name, estimate, model_id=bundle.id, source_file=source_file,
                                duration_s=reference.n_frames / reference.fps)
     save_preset(preset, path, force=args.force)
@@ -110,7 +111,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", type=non_negative_int, help="which code of --code-from")
     p.add_argument("--name", required=True)
     add_preset_dir_flag(p)
-    p.add_argument("--plot", type=Path, help="draw the song's code path, its clusters and the chosen centroid")
+    p.add_argument("--plot", type=Path, help="draw the song's code path, its clusters and the style's codes")
     add_role_flags(p)
     add_grid_flags(p)
     add_model_flag(p)

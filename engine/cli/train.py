@@ -187,9 +187,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="the shift/scale augmentation: linear interpolation, or peaks that keep their height")
     p.add_argument("--std-loss-form", choices=("sigma", "paper"), default="sigma",
                    help="L_std as mu^2 + (sigma - 1)^2, or as the paper writes it, mu^2 + (sigma^2 - 1)^2")
-    p.add_argument("--decoder-code", choices=("frames", "held", "both"), default="frames",
+    p.add_argument("--decoder-code", choices=("frames", "held", "both", "bar"), default="frames",
                    help="what the decoder reconstructs from in training: the code path (the paper's), each "
-                        "crop's mean code held over time, as a style preset is used, or both in turn")
+                        "crop's mean code held over time, as a sampled style is used, both in turn, or its "
+                        "mean code at each sixteenth of the bar, looped, as a fitted style is used")
     p.add_argument("--held-std-weight", type=float, default=0.0,
                    help="weight of L_std on each crop's mean code across the batch, so that held style codes "
                         "spread as N(0, I), where sampled styles come from (default 0: off)")

@@ -17,7 +17,7 @@ from kickgen.engine.evaluation.run import EvalJob, load_song
 from kickgen.engine.evaluation.table import METHODS, method_curves, style_of
 from kickgen.engine.runtime.bundle import load_bundle
 from kickgen.engine.runtime.bundle_files import INFO_FILE, BundleInfo
-from kickgen.engine.runtime.style import StylePrior
+from kickgen.engine.runtime.style import StylePrior, bar_steps
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 from kickgen.engine.util.atomic import atomic_path
 from kickgen.engine.util.parallel import run_parallel
@@ -43,14 +43,17 @@ def evenly_spaced(items: list, n: int) -> list:
 
 
 def calibrate_song(job: EvalJob) -> dict:
-    """The style code (K,) `reference_style` finds in the job's song, and the F of the
-    kicks decoded from its code path and from that style at each of THRESHOLDS."""
+    """The style `reference_style` finds in the job's song as one code (K,): a bar of
+    codes' mean over its steps (what a random style, held, is drawn like); and the F of
+    the kicks decoded from its code path and from that style at each of THRESHOLDS."""
     bundle, song = load_bundle(job.bundle_dir), load_song(job)
     context = bundle.context_of(song.signals)
     code_path, style = style_of(bundle, song, context=context)
     f = {name: [onset_scores(song.kick_s, pick_peaks(curve, threshold=t, fps=song.signals.fps).times_s).f_measure
-                for t in THRESHOLDS] for name, curve in method_curves(bundle, context, code_path, style.code).items()}
-    return {"code": style.code.tolist(), "f": f}
+                for t in THRESHOLDS] for name, curve in method_curves(bundle, context, code_path, style.code,
+                                                                         bar_steps(song.signals)).items()}
+    held = style.code if style.code.ndim == 1 else style.code.mean(axis=1)
+    return {"code": held.tolist(), "f": f}
 
 
 def calibrate(

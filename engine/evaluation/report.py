@@ -256,8 +256,10 @@ def write_report(results: Path, out: Path, *, study_dir: Path | None = None) -> 
                   "| paper, style transfer to self | 0.781 | 0.707 | 0.723 |", ""]
         gt, st, loop = mean["ground_truth"]["f"], mean["self_transfer"]["f"], mean["baselines"]["looped_bar"]["f"]
         fitted = all("fit" in song.get("style_code", {}) for song in document.get("songs", []))
+        bars = fitted and all(isinstance(song["style_code"]["code"][0], list) for song in document.get("songs", []))
         lines += [f"- Ground-truth codes F {gt:.3f}: goal ≥ {GOALS['ground_truth']} {_verdict(gt, GOALS['ground_truth'])}.",
                   (f"- Style transfer to self F {st:.3f} (each song's style "
+                   f"{'a bar of codes' if bars else 'one code'} "
                    f"{'fitted to its own kicks' if fitted else 'the centroid of its largest code cluster'}): "
                    f"goal ≥ {GOALS['self_transfer']} "
                   f"{_verdict(st, GOALS['self_transfer'])}; above the looped commonest bar ({loop:.3f}): "

@@ -18,7 +18,7 @@ from kickgen.engine.evaluation.metrical import (
 from kickgen.engine.evaluation.metrics import OnsetScores, mean_scores, onset_scores
 from kickgen.engine.evaluation.reference_songs import ReferenceSong
 from kickgen.engine.runtime.bundle import ModelBundle
-from kickgen.engine.runtime.style import StyleEstimate, hold_code, reference_style
+from kickgen.engine.runtime.style import StyleEstimate, bar_steps, reference_style, style_frames
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 
 BAR_STEPS = 48  # grid of the looped-bar baseline: 1/48 bar holds sixteenths and triplets
@@ -68,18 +68,19 @@ def baseline_onsets(song: ReferenceSong) -> dict[str, np.ndarray]:
 
 def style_of(bundle: ModelBundle, song: ReferenceSong, *, context: np.ndarray | None = None,
              ) -> tuple[np.ndarray, StyleEstimate]:
-    """The song's code path (16, T) and its style (`reference_style`: fitted to its kicks
-    where the bundle can, else the largest cluster's centroid); `context`: the song's
-    context as the bundle reads it, when already at hand."""
-    return reference_style(bundle, bundle.context_of(song.signals) if context is None else context, song.signals.kick)
+    """The song's code path (16, T) and its style (`reference_style`: a bar of codes
+    fitted to its kicks where the bundle can, else the largest cluster's centroid);
+    `context`: the song's context as the bundle reads it, when already at hand."""
+    return reference_style(bundle, bundle.context_of(song.signals) if context is None else context, song.signals.kick,
+                           bar_steps(song.signals))
 
 
 def method_curves(bundle: ModelBundle, context: np.ndarray, code_path: np.ndarray, style_code: np.ndarray,
-                  ) -> dict[str, np.ndarray]:
+                  step_of_frame: np.ndarray) -> dict[str, np.ndarray]:
     """The (T,) kick curve of each of METHODS: decoded from the song's (K, T) code path
-    and from its (K,) style code held over the song."""
+    and from its style code laid over the song (`style_frames` by the (T,) `step_of_frame`)."""
     return {"ground_truth": bundle.decode(context, code_path)[0],
-            "self_transfer": bundle.decode(context, hold_code(style_code, n_frames=context.shape[1]))[0]}
+            "self_transfer": bundle.decode(context, style_frames(style_code, step_of_frame))[0]}
 
 
 def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float = DEFAULT_THRESHOLD) -> dict:
@@ -87,7 +88,7 @@ def evaluate_song(bundle: ModelBundle, song: ReferenceSong, *, threshold: float 
     and for both methods, the kicks found by their position in the beat."""
     context, fps = bundle.context_of(song.signals), song.signals.fps
     code, style = style_of(bundle, song, context=context)
-    curves = method_curves(bundle, context, code, style.code)
+    curves = method_curves(bundle, context, code, style.code, bar_steps(song.signals))
     estimated = {name: pick_peaks(curve, threshold=threshold, fps=fps).times_s for name, curve in curves.items()}
     result = {"song": song.name, "domain": song.domain, **{k: song.meta[k] for k in ("family", "style") if k in song.meta}}
     for name, times in estimated.items():

@@ -263,11 +263,15 @@ class CGAE(nn.Module):
 
     def forward(
         self, context: torch.Tensor, kick: torch.Tensor, context_warped: torch.Tensor, *, decoder_code: str = "frames",
+        steps: torch.Tensor | None = None, steps_warped: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One training pass (paper Eq. 5): the code comes from the untransformed pair,
         the reconstruction from the warped context. `decoder_code` (the recipe's) says what
         the decoder reconstructs from: "frames", the code path (the paper's); "held", each
-        example's mean code held over time, as a style preset is used; "both", the two in turn.
+        example's mean code held over time, as a sampled style is used; "both", the two in
+        turn; "bar", each example's mean code at each step of the bar, laid over the warped
+        frames by their steps, as a fitted style is used (`steps`, `steps_warped`: (B, S, T)
+        bar-step indicators of the untransformed and the warped crop).
 
         Returns (code (B, code_size, T), U x (B, C, T), reconstruction (B, 1, T); with
         "both" (2B, 1, T): the B held reconstructions, then the B from the path).
@@ -276,6 +280,9 @@ class CGAE(nn.Module):
         code = self.W(context_features * self.V(kick))
         if decoder_code == "frames":
             return code, context_features, self.decode(context_warped, code)
+        if decoder_code == "bar":
+            bar = torch.matmul(code, steps.transpose(1, 2)) / steps.sum(dim=-1)[:, None, :].clamp(min=1.0)
+            return code, context_features, self.decode(context_warped, torch.matmul(bar, steps_warped))
         held = code.mean(dim=-1, keepdim=True).expand_as(code)
         if decoder_code == "held":
             return code, context_features, self.decode(context_warped, held)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from kickgen.engine.runtime.style import BAR_STEPS
 from kickgen.engine.signals.frames import SongSignals, median_beat_period_s
 
 KICK_DISPLACEMENTS_SIXTEENTHS = (-2, -1, 1, 2)  # kick moved against the context by this many sixteenths
@@ -13,10 +14,12 @@ KICK_DISPLACEMENTS_SIXTEENTHS = (-2, -1, 1, 2)  # kick moved against the context
 
 def sample_crops(
     songs: list[SongSignals], n_crops: int, *, chunk_frames: int, rng: np.random.Generator,
-    kick_displacement_probability: float = 0.0,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    kick_displacement_probability: float = 0.0, song_steps: list[np.ndarray] | None = None,
+) -> tuple[torch.Tensor, ...]:
     """Random `chunk_frames`-long crops, songs drawn in proportion to their length;
-    shorter songs are zero-padded. Returns context (n, 4, L) and kick (n, 1, L).
+    shorter songs are zero-padded. Returns context (n, 4, L) and kick (n, 1, L), and with
+    `song_steps` (each song's (T,) bar step of every frame, `runtime.style.bar_steps`) the
+    crops' bar-step indicators (n, BAR_STEPS, L) too (all zero on padding).
 
     With `kick_displacement_probability` > 0, that share of crops has its kick moved
     against the context by one of `KICK_DISPLACEMENTS_SIXTEENTHS` (the song's median
@@ -26,6 +29,7 @@ def sample_crops(
     picks = rng.choice(len(songs), size=n_crops, p=lengths / lengths.sum())
     x = np.zeros((n_crops, songs[0].context.shape[0], chunk_frames), np.float32)
     y = np.zeros((n_crops, 1, chunk_frames), np.float32)
+    steps = None if song_steps is None else np.zeros((n_crops, BAR_STEPS, chunk_frames), np.float32)
     for i, song_index in enumerate(picks):
         song = songs[song_index]
         start = int(rng.integers(0, max(1, song.n_frames - chunk_frames + 1)))
@@ -34,7 +38,11 @@ def sample_crops(
             delay = round(float(rng.choice(KICK_DISPLACEMENTS_SIXTEENTHS)) * sixteenth_frames(song))
         x[i] = window(song.context, start, chunk_frames)
         y[i] = window(song.kick, start - delay, chunk_frames)
-    return torch.from_numpy(x), torch.from_numpy(y)
+        if steps is not None:  # 0 is padding, 1 + s step s
+            numbered = window(song_steps[song_index][None] + 1, start, chunk_frames)
+            steps[i] = np.arange(1, BAR_STEPS + 1)[:, None] == numbered
+    crops = (torch.from_numpy(x), torch.from_numpy(y))
+    return crops if steps is None else (*crops, torch.from_numpy(steps))
 
 
 def sixteenth_frames(song: SongSignals) -> float:

@@ -28,8 +28,9 @@ class TrainConfig:
     warp_mode: str = "linear"
     std_loss_form: str = "sigma"  # "sigma": μ² + (σ - 1)²; "paper": μ² + (σ² - 1)² (Eq. 4)
     # "frames": the decoder reconstructs from the code path (the paper's); "held": from each
-    # crop's mean code held over time, as a style preset is used; "both": from each in turn,
-    # the reconstruction loss their mean
+    # crop's mean code held over time, as a sampled style is used; "both": from each in turn,
+    # the reconstruction loss their mean; "bar": from its mean code at each bar step, looped
+    # (as a fitted style is used)
     decoder_code: str = "frames"
     bf16: bool = False  # forward and backward passes under CPU/CUDA autocast to bfloat16
     max_shift_frames: float = 150.0
@@ -51,7 +52,7 @@ class TrainConfig:
 
     def __post_init__(self):
         choices = {"input_dropout_mode": ("frames", "parts"), "warp_mode": ("linear", "peaks"),
-                   "std_loss_form": ("sigma", "paper"), "decoder_code": ("frames", "held", "both")}
+                   "std_loss_form": ("sigma", "paper"), "decoder_code": ("frames", "held", "both", "bar")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")

@@ -34,24 +34,27 @@ class ContextFeatures(torch.nn.Module):
 
 
 class StyleFitStep(torch.nn.Module):
-    """(U x (B, C, T), code (B, K), kick (B, 1, T)) -> (squared error (B,), its gradient
-    (B, K)): the mean over frames of (decoded kick - kick)² with `code` held over time."""
+    """(U x (B, C, T), code (B, K, S), steps (B, S, T), kick (B, 1, T)) -> (squared error
+    (B,), its gradient (B, K, S)): the mean over frames of (decoded kick - kick)² with each
+    frame taking the code of its bar step (`steps`: row s is 1 on step s's frames). A code
+    held over time is S = 1 with `steps` all ones."""
 
     def __init__(self, model: CGAE):
         super().__init__()
         self.model = model
 
-    def forward(self, features: torch.Tensor, code: torch.Tensor, kick: torch.Tensor,
+    def forward(self, features: torch.Tensor, code: torch.Tensor, steps: torch.Tensor, kick: torch.Tensor,
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         W, V = self.model.W, self.model.V
-        # forward: the gate Wᵀ m (one frame: the code is held), then Vᵀ(U x · gate)
-        h, w_slopes = code[:, :, None], []
+        # forward: the gate Wᵀ m on the S step codes (W is pointwise, so laying the steps'
+        # gates over the frames equals gating each frame's code), then Vᵀ(U x · gate)
+        h, w_slopes = code, []
         for i in reversed(range(len(W.layers))):
             h = F.conv1d(h, W.layers[i].weight.transpose(0, 1), W.transpose_biases[i])
             if i > 0:
                 h, slope = selu_and_slope(h)
                 w_slopes.append(slope)
-        gate = h
+        gate = torch.matmul(h, steps)
         h, v_slopes = features * gate, []
         for i in reversed(range(len(V.layers))):
             weight = V.layers[i].weight.transpose(0, 1).flip(-1)
@@ -67,9 +70,9 @@ class StyleFitStep(torch.nn.Module):
             if i > 0:
                 grad = grad * v_slopes[-i]
             grad = dilated_conv(grad, V.layers[i].weight, None, V.dilations[i])
-        grad = (grad * features).sum(dim=-1, keepdim=True)
+        grad = torch.matmul(grad * features, steps.transpose(1, 2))
         for i in range(len(W.layers)):
             if i > 0:
                 grad = grad * w_slopes[-i]
             grad = F.conv1d(grad, W.layers[i].weight)
-        return loss, grad[:, :, 0]
+        return loss, grad

@@ -50,10 +50,12 @@ class TorchModel:
         return self.model.U(_batched(context)).numpy()
 
     @torch.no_grad()
-    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]:
+    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray, steps: np.ndarray,
+                       ) -> tuple[float, np.ndarray]:
         """`ModelBundle.style_fit_step`: the mean squared error against `kick` ((1, T) or
-        (B, 1, T)) with `code` (K,) held over the batch's (B, C, T) `features`, and its gradient (K,)."""
+        (B, 1, T)) with `code` ((K,) held, or (K, S) by the bar steps `steps` (B, S, T))
+        over the batch's (B, C, T) `features`, and its gradient, shaped as `code`."""
         kick = _batched(kick)
-        codes = torch.from_numpy(np.asarray(code, dtype=np.float32)).expand(len(kick), -1)
-        loss, gradient = self.fit_step(torch.from_numpy(features), codes, kick)
-        return float(loss.mean()), gradient.mean(dim=0).numpy()
+        codes = torch.from_numpy(np.asarray(code, dtype=np.float32).reshape(len(code), -1)).expand(len(kick), -1, -1)
+        loss, gradient = self.fit_step(torch.from_numpy(features), codes, _batched(steps), kick)
+        return float(loss.mean()), gradient.mean(dim=0).numpy().reshape(np.shape(code))

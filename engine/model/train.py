@@ -42,6 +42,7 @@ from kickgen.engine.model.process import Distributed, has_native_bf16, resolve_d
 from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
 from kickgen.engine.model.validation import validation_scores
 from kickgen.engine.runtime.bundle_files import BundleInfo, bundle_id
+from kickgen.engine.runtime.style import bar_steps
 from kickgen.engine.signals.frames import CONTEXT_CHANNELS, SongSignals, with_downbeat_form
 
 SUMMARY_EVERY_S = 10.0  # beside a progress bar, at most one epoch summary line per this many seconds
@@ -100,11 +101,11 @@ def autocast(device: torch.device, enabled: bool):
 
 def train_step(
     nets: Networks, state: TrainState, x: torch.Tensor, y: torch.Tensor, config: TrainConfig,
-    generator: torch.Generator, *, update_model: bool = True,
+    generator: torch.Generator, *, update_model: bool = True, steps: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One batch: a critic step on (code, noise), then a CGAE step (unless not
-    `update_model`: a critic warm-up step). x (B,4,L), y (B,1,L). Returns the loss
-    terms and both gradient norms."""
+    `update_model`: a critic warm-up step). x (B,4,L), y (B,1,L); steps (B,S,L), the bar-step
+    indicators a "bar" decoder code needs. Returns the loss terms and both gradient norms."""
     batch = x.shape[0]
     shift, scale = random_warp_params(
         batch, max_shift_frames=config.max_shift_frames, scale_range=config.scale_range, generator=generator
@@ -115,7 +116,9 @@ def train_step(
     x_in, x_warped = (input_dropout(c, config, generator) for c in (x, warp(x, shift, scale)))
     y_warped = warp(y, shift, scale)
     with torch.set_grad_enabled(update_model), autocast(x.device, config.bf16):  # no CGAE graph in a warm-up step
-        code, features, reconstruction = nets.model(x_in, y, x_warped, decoder_code=config.decoder_code)
+        code, features, reconstruction = nets.model(
+            x_in, y, x_warped, decoder_code=config.decoder_code, steps=steps,
+            steps_warped=None if steps is None else time_warp(steps, shift, scale))
     code, features, reconstruction = code.float(), features.float(), reconstruction.float()
 
     # Critic step: score noise high and codes low, with a gradient penalty on mixes.
@@ -173,11 +176,14 @@ def run_epoch(
     started = time.monotonic()
     bar = tqdm(range(steps), desc=f"epoch {epoch + 1}/{config.epochs}",
                disable=not (progress and dist_info.is_main), leave=False)
+    song_steps = [bar_steps(song) for song in songs] if config.decoder_code == "bar" else None
     for step in bar:
-        x, y = sample_crops(songs, local_batch, chunk_frames=config.chunk_frames, rng=rng,
-                            kick_displacement_probability=config.kick_displacement_probability)
+        x, y, *bar_step_crops = sample_crops(songs, local_batch, chunk_frames=config.chunk_frames, rng=rng,
+                                             kick_displacement_probability=config.kick_displacement_probability,
+                                             song_steps=song_steps)
         warming_up = epoch * steps + step < config.critic_warmup_steps
-        terms = train_step(nets, state, x.to(device), y.to(device), config, generator, update_model=not warming_up)
+        terms = train_step(nets, state, x.to(device), y.to(device), config, generator, update_model=not warming_up,
+                           steps=bar_step_crops[0].to(device) if bar_step_crops else None)
         for k, v in terms.items():
             sums[k] = sums.get(k, 0.0) + v
         bar.set_postfix({k: f"{v:.3f}" for k, v in terms.items()})

@@ -10,7 +10,7 @@ from kickgen.engine.evaluation.metrics import onset_scores
 from kickgen.engine.model.cgae import CGAE
 from kickgen.engine.model.torch_runtime import TorchModel
 from kickgen.engine.runtime.kicks import kick_curve, own_code_curve
-from kickgen.engine.runtime.style import reference_style
+from kickgen.engine.runtime.style import bar_steps, reference_style
 from kickgen.engine.signals.frames import SongSignals
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 
@@ -25,14 +25,14 @@ def reference_kicks(song: SongSignals) -> np.ndarray:
 
 def validation_scores(model: CGAE, songs: list[SongSignals], *, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """Mean F over `songs` (each with a kick) of kicks decoded with the songs' own code
-    paths ("val_gt_f") and with their style codes held ("val_self_f"; fitted to the song's
-    kicks as `preset save` and `kickgen eval` fit them), and their mean ("val_f"), by which
+    paths ("val_gt_f") and with their styles ("val_self_f"; a bar of codes fitted to the
+    song's kicks as `preset save` and `kickgen eval` fit them), and their mean ("val_f"), by which
     a run chooses its best epoch."""
     runtime = TorchModel(model)
     gt, own_style = [], []
     for song in songs:
         reference = reference_kicks(song)
-        _, style = reference_style(runtime, runtime.context_of(song), song.kick)
+        _, style = reference_style(runtime, runtime.context_of(song), song.kick, bar_steps(song))
         for scores, curve in ((gt, own_code_curve(runtime, song)), (own_style, kick_curve(runtime, song, style.code))):
             scores.append(onset_scores(reference, pick_peaks(curve, threshold=threshold, fps=song.fps).times_s).f_measure)
     result = {"val_gt_f": float(np.mean(gt)), "val_self_f": float(np.mean(own_style))}

@@ -19,6 +19,7 @@ import onnxruntime as ort
 from kickgen.engine.errors import KickgenError
 from kickgen.engine.runtime.bundle_files import (
     INFO_FILE,
+    STYLE_FIT_FILE,
     BundleError,
     BundleInfo,
     graph_files,
@@ -56,7 +57,8 @@ class CodeModel(Protocol):
 
     def context_features(self, context: np.ndarray) -> np.ndarray: ...  # where `can_fit_style`
 
-    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]: ...
+    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray, steps: np.ndarray,
+                       ) -> tuple[float, np.ndarray]: ...
 
 
 def session_options(*, threads: int = 1) -> ort.SessionOptions:
@@ -98,8 +100,9 @@ class ModelBundle:
     style_prior: StylePrior | None = None  # where random styles are drawn from (`kickgen calibrate`)
 
     @classmethod
-    def load(cls, directory: str | Path, *, threads: int = 1) -> ModelBundle:
-        """Load and verify a bundle folder; `BundleError` names what is wrong."""
+    def load(cls, directory: str | Path, *, threads: int = 1, fitting: bool = True) -> ModelBundle:
+        """Load and verify a bundle folder; `BundleError` names what is wrong. `fitting`:
+        load its style-fitting graphs too, where it has them."""
         directory = Path(directory)
         if not directory.is_dir():
             raise BundleError(directory, "no such model bundle folder")
@@ -117,9 +120,12 @@ class ModelBundle:
         providers = ["CPUExecutionProvider"]
         try:  # in `graph_files` order: decoder, encoder, then the fitting graphs' features and style_fit
             sessions = [ort.InferenceSession(str(directory / name), options, providers=providers)
-                        for name in graph_files(info)]
+                        for name in graph_files(info)[: None if fitting else 2]]
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
+        if len(sessions) > 2 and "steps" not in {graph_input.name for graph_input in sessions[3].get_inputs()}:
+            raise BundleError(directory / STYLE_FIT_FILE, "its style fit holds one code and cannot fit a bar of "
+                              f"codes; rebuild it with `kickgen-export --add-style-fit {directory}`")
         return cls(directory, info, bundle_identity, *sessions, style_prior=read_style_prior(directory, info))
 
     @classmethod
@@ -175,14 +181,19 @@ class ModelBundle:
         """U x of a (4, T) or (B, 4, T) context: (B, C, T), what `style_fit_step` gates."""
         return self.features.run(["features"], {"context": _batched("context", context, self.context_size)})[0]
 
-    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray) -> tuple[float, np.ndarray]:
+    def style_fit_step(self, features: np.ndarray, code: np.ndarray, kick: np.ndarray, steps: np.ndarray,
+                       ) -> tuple[float, np.ndarray]:
         """The decoder's mean squared error against `kick` ((1, T) or (B, 1, T)) with one
-        `code` (K,) held over every frame of the batch, and its gradient (K,); `features`
-        (B, C, T) from `context_features`."""
+        style `code` laid over every frame of the batch: (K,) held, or (K, S) by the bar
+        steps `steps` ((S, T) or (B, S, T) indicators, `style.step_indicators`); and its
+        gradient, shaped as `code`. `features` (B, C, T) from `context_features`."""
         kick = _batched("kick", kick, 1, features.shape[2])
-        codes = np.repeat(np.asarray(code, dtype=np.float32)[None], len(kick), axis=0)
-        loss, gradient = self.style_fit.run(["loss", "gradient"], {"features": features, "code": codes, "kick": kick})
-        return float(loss.mean()), gradient.mean(axis=0)
+        code = np.asarray(code, dtype=np.float32)
+        codes = np.repeat(code.reshape(len(code), -1)[None], len(kick), axis=0)
+        steps = np.broadcast_to(np.asarray(steps, dtype=np.float32), (len(kick), codes.shape[2], features.shape[2]))
+        loss, gradient = self.style_fit.run(["loss", "gradient"], {"features": features, "code": codes,
+                                                                   "steps": np.ascontiguousarray(steps), "kick": kick})
+        return float(loss.mean()), gradient.mean(axis=0).reshape(code.shape)
 
     def decode_window(self, context: np.ndarray, code: np.ndarray, *, start: int, stop: int) -> np.ndarray:
         """Frames [start, stop) of `decode(context, code)`, computed on a window.

@@ -1,12 +1,12 @@
-"""Kicks from a style code: decode the song's context under the code held over time,
-pick the peaks, and optionally snap them to a grid of the song's beats."""
+"""Kicks from a style code: decode the song's context under the code laid over its
+frames (held, or looped with its bars), pick the peaks, and optionally snap them to a grid of the song's beats."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from kickgen.engine.runtime.bundle import CodeModel, ModelBundle
-from kickgen.engine.runtime.style import hold_code
+from kickgen.engine.runtime.style import bar_steps, style_frames
 from kickgen.engine.signals.frames import Onsets, SongSignals
 from kickgen.engine.signals.peaks import DEFAULT_THRESHOLD, pick_peaks
 
@@ -14,8 +14,9 @@ QUANTIZE_STEPS = {"off": 0, "1/16": 4, "1/32": 8}  # grid points per quarter-not
 
 
 def kick_curve(bundle: CodeModel, signals: SongSignals, code: np.ndarray) -> np.ndarray:
-    """The decoder's kick curve (T,) for the song under a (K,) code held constant."""
-    return bundle.decode(bundle.context_of(signals), hold_code(code, n_frames=signals.n_frames))[0]
+    """The decoder's kick curve (T,) for the song under a style code: (K,) held, or
+    (K, BAR_STEPS) looped with the song's bars (`style_frames`)."""
+    return bundle.decode(bundle.context_of(signals), style_frames(code, bar_steps(signals)))[0]
 
 
 def kick_curve_window(
@@ -25,7 +26,7 @@ def kick_curve_window(
     decoder runs only on those frames widened by its receptive field (clipped to the song),
     on the context as standardized over the whole song, so the values are the same."""
     context = bundle.context_of(signals)
-    return bundle.decode_window(context, hold_code(code, n_frames=signals.n_frames), start=start, stop=stop)[0]
+    return bundle.decode_window(context, style_frames(code, bar_steps(signals)), start=start, stop=stop)[0]
 
 
 def own_code_curve(bundle: CodeModel, signals: SongSignals) -> np.ndarray:
@@ -38,7 +39,7 @@ def own_code_curve(bundle: CodeModel, signals: SongSignals) -> np.ndarray:
 def generate_kicks(
     bundle: CodeModel, signals: SongSignals, code: np.ndarray, *, threshold: float = DEFAULT_THRESHOLD
 ) -> Onsets:
-    """Picked kicks (times in s, velocities 0.7..1) for the song under a held code."""
+    """Picked kicks (times in s, velocities 0.7..1) for the song under a style code (`kick_curve`)."""
     return pick_peaks(kick_curve(bundle, signals, code), threshold=threshold, fps=signals.fps)
 
 

@@ -1,5 +1,9 @@
 """Style codes: a random code held over time, or a reference song's style: the dominant
-code of its code path, fitted to the song's own kicks where the bundle can."""
+code of its code path, or, where the bundle can fit styles, a bar of codes (one per
+sixteenth of the bar, looped with the song's bars) fitted to the song's own kicks.
+
+A style code is (K,), held over every frame, or (K, BAR_STEPS), a code per step of the
+bar; `style_frames` lays either out over a song's frames."""
 
 from __future__ import annotations
 
@@ -7,17 +11,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from kickgen.engine.signals.frames import SongSignals, bar_phase_curve
+
 K_RANGE = range(2, 11)
 FIT_EVALUATIONS = 80  # decoder passes (squared error and its gradient) a style fit may spend
 FIT_CODE_BOUND = 3.0  # a fitted code stays within ±3 in every dimension: 3 σ of the N(0, I) codes train toward
 FIT_MAX_FRAMES = 8192  # a longer song is fitted on evenly spaced excerpts of this many frames in all
 FIT_EXCERPT_FRAMES = 2048
+BAR_STEPS = 16  # a fitted style's codes per bar: sixteenths in 4/4
 
 
 @dataclass(frozen=True)
 class StyleEstimate:
-    """A song's style: its code (K,), the centroid of its largest code cluster unless
-    fitted (`fit`); the number of clusters k chosen by the Davies–Bouldin score, that
+    """A song's style: its code, (K,) the centroid of its largest code cluster, or (K,
+    BAR_STEPS) fitted to the song's kicks (`fit`); the number of clusters k chosen by the Davies–Bouldin score, that
     score, and the share of the song's frames in the chosen cluster."""
 
     code: np.ndarray
@@ -73,6 +80,53 @@ def hold_code(code: np.ndarray, *, n_frames: int) -> np.ndarray:
     return np.repeat(np.asarray(code, dtype=np.float32)[:, None], n_frames, axis=1)
 
 
+def bar_steps(signals: SongSignals, *, steps: int = BAR_STEPS) -> np.ndarray:
+    """The step of the bar (0 .. steps - 1) each of the song's frames is nearest to, from
+    its downbeats (`bar_phase_curve`: bars before the first and after the last carry on);
+    (T,) int64, all 0 with fewer than two downbeats."""
+    phase = bar_phase_curve(signals.downbeat_times_s, n_frames=signals.n_frames, fps=signals.fps)
+    return np.floor(phase * steps + 0.5).astype(np.int64) % steps
+
+
+def style_frames(code: np.ndarray, step_of_frame: np.ndarray) -> np.ndarray:
+    """A style code laid out over a song's frames: (K,) held, or (K, S) each frame taking
+    its bar step's code (`step_of_frame`: (T,) from `bar_steps`); (K, T) float32."""
+    code = np.asarray(code, dtype=np.float32)
+    if code.ndim == 1:
+        return hold_code(code, n_frames=len(step_of_frame))
+    return np.ascontiguousarray(code[:, step_of_frame])
+
+
+def bar_code(code: np.ndarray) -> np.ndarray:
+    """A style code as a bar of codes (K, BAR_STEPS): a held (K,) code at every step."""
+    code = np.asarray(code, dtype=np.float32)
+    return code if code.ndim == 2 else np.repeat(code[:, None], BAR_STEPS, axis=1)
+
+
+def mix_codes(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight)·a + weight·b, float32: two held codes mix to a held code, a held code
+    and a bar of codes mix as bars (`bar_code`); weight 0 is `a` itself, 1 is `b`."""
+    if weight in (0, 1):
+        return np.asarray(b if weight else a, dtype=np.float32)
+    if np.ndim(a) != np.ndim(b):
+        a, b = bar_code(a), bar_code(b)
+    return ((1 - weight) * np.asarray(a, dtype=np.float32) + weight * np.asarray(b, dtype=np.float32)).astype(np.float32)
+
+
+def code_from_values(values, code_size: int) -> np.ndarray | None:
+    """A style code from its flat values (a (K,) code's, or a (K, BAR_STEPS) code's row by
+    row, as the host link saves it); None when there are neither K nor K·BAR_STEPS values."""
+    values = np.asarray(values, dtype=np.float32)
+    if len(values) == code_size:
+        return values
+    return values.reshape(code_size, BAR_STEPS) if len(values) == code_size * BAR_STEPS else None
+
+
+def step_indicators(step_of_frame: np.ndarray, n_steps: int) -> np.ndarray:
+    """(n_steps, T) float32: row s is 1 on the frames of bar step s (a held code: one row of 1s)."""
+    return (np.arange(n_steps)[:, None] == np.asarray(step_of_frame)[None, :] % n_steps).astype(np.float32)
+
+
 def infer_style(code_path: np.ndarray, *, k_range: range = K_RANGE, seed: int = 0) -> StyleEstimate:
     """Cluster a song's (K, T) code path frame by frame and take its dominant code.
 
@@ -121,42 +175,52 @@ def fit_excerpts(n_frames: int, *, max_frames: int = FIT_MAX_FRAMES,
     return [(int(start), int(start) + excerpt_frames) for start in starts]
 
 
-def fit_style(bundle, context: np.ndarray, kick: np.ndarray, start: np.ndarray, *,
+def fit_style(bundle, context: np.ndarray, kick: np.ndarray, start: np.ndarray, step_of_frame: np.ndarray, *,
               max_evaluations: int = FIT_EVALUATIONS) -> tuple[np.ndarray, dict]:
-    """The code (K,) that, held over the song, makes `bundle`'s decoder reproduce `kick`
-    (1, T) best (least squared error) from `context` (4, T): L-BFGS-B (scipy) from `start`,
-    each dimension kept within ±`FIT_CODE_BOUND`, on the bundle's style-fitting graphs, over
+    """The style code that, laid over the song (`style_frames`), makes `bundle`'s decoder
+    reproduce `kick` (1, T) best (least squared error) from `context` (4, T): (K,) held
+    when `start` is (K,), a bar of codes (K, S) when it is (K, S), each frame taking the
+    code of its step in `step_of_frame` (T,). L-BFGS-B (scipy) from `start`, every value
+    kept within ±`FIT_CODE_BOUND`, on the bundle's style-fitting graphs, over
     `fit_excerpts` of the song (one batch), in at most about `max_evaluations` passes.
     Unbounded, the fit runs to codes of norm ~30 that fit the song's own kicks a little
     better and follow its tempo worse. Returns the best code evaluated and {method,
     evaluations, mse_start, mse_end}."""
     from scipy.optimize import minimize
 
+    start = np.clip(np.asarray(start, dtype=np.float64), -FIT_CODE_BOUND, FIT_CODE_BOUND)
+    shape = start.shape
+    indicators = step_indicators(step_of_frame, shape[1] if start.ndim == 2 else 1)
     excerpts = fit_excerpts(context.shape[-1])
     features = bundle.context_features(np.stack([context[:, a:b] for a, b in excerpts]))
     kicks = np.stack([kick[:, a:b] for a, b in excerpts])
+    steps = np.stack([indicators[:, a:b] for a, b in excerpts])
     evaluated: list[tuple[float, np.ndarray]] = []
 
-    def squared_error(code: np.ndarray) -> tuple[float, np.ndarray]:
-        mse, gradient = bundle.style_fit_step(features, code.astype(np.float32), kicks)
-        evaluated.append((float(mse), code.astype(np.float32)))
-        return float(mse), np.asarray(gradient, dtype=np.float64)
+    def squared_error(values: np.ndarray) -> tuple[float, np.ndarray]:
+        code = values.reshape(shape).astype(np.float32)
+        mse, gradient = bundle.style_fit_step(features, code, kicks, steps)
+        evaluated.append((float(mse), code))
+        return float(mse), np.asarray(gradient, dtype=np.float64).ravel()
 
-    minimize(squared_error, np.clip(np.asarray(start, dtype=np.float64), -FIT_CODE_BOUND, FIT_CODE_BOUND), jac=True,
-             method="L-BFGS-B", bounds=[(-FIT_CODE_BOUND, FIT_CODE_BOUND)] * len(start),
+    minimize(squared_error, start.ravel(), jac=True, method="L-BFGS-B",
+             bounds=[(-FIT_CODE_BOUND, FIT_CODE_BOUND)] * start.size,
              options={"maxfun": max_evaluations, "maxiter": max_evaluations})
     mse_end, code = min(evaluated, key=lambda entry: entry[0])
     return code, {"method": "L-BFGS-B", "evaluations": len(evaluated), "mse_start": round(evaluated[0][0], 5),
                   "mse_end": round(mse_end, 5)}
 
 
-def reference_style(bundle, context: np.ndarray, kick: np.ndarray) -> tuple[np.ndarray, StyleEstimate]:
+def reference_style(bundle, context: np.ndarray, kick: np.ndarray, step_of_frame: np.ndarray,
+                    ) -> tuple[np.ndarray, StyleEstimate]:
     """A reference song's code path (K, T) and style: `infer_style`'s cluster facts, with
-    the code fitted to the song's kicks (`fit_style`, from the path's mean) when the bundle
-    has the fitting graphs, else the largest cluster's centroid (the paper's rule)."""
+    the code a bar of codes (K, BAR_STEPS) fitted to the song's kicks (`fit_style`, from
+    the path's mean code at every step; `step_of_frame` (T,) from `bar_steps`) when the
+    bundle has the fitting graphs, else the largest cluster's centroid (K,) (the paper's rule)."""
     code_path = bundle.encode(context, kick)
     estimate = infer_style(code_path)
     if not bundle.can_fit_style:
         return code_path, estimate
-    code, fit = fit_style(bundle, context, kick, code_path.mean(axis=1))
+    start = np.repeat(code_path.mean(axis=1)[:, None], BAR_STEPS, axis=1)
+    code, fit = fit_style(bundle, context, kick, start, step_of_frame)
     return code_path, replace(estimate, code=code, fit=fit)

@@ -120,7 +120,7 @@ int64_t hl_frame_of_qn(const hl_core *c, double qn);
 double hl_qn_per_frame(const hl_core *c);
 
 /* ---- the link thread ---- */
-#define HL_CODE_MAX 64 /* values in a style code */
+#define HL_CODE_MAX 256 /* values in a style code: a bar of 16 codes of 16 */
 
 /* a style as the project saves it (STYLE_STATE in hl_proto.h) */
 typedef struct {

@@ -14,7 +14,7 @@ from kickgen.bridge.core import ALL_NOTES_OFF, BridgeCore, BridgeSettings, thres
 from kickgen.bridge.memory import MAX_BARS, BarMemory, Note
 from kickgen.bridge.midi_bytes import CLOCK, CONTINUE, START, STOP, MidiParser
 from kickgen.bridge.simulate import Timeline, run
-from kickgen.engine.runtime.style import StylePrior, sample_code
+from kickgen.engine.runtime.style import BAR_STEPS, StylePrior, sample_code
 
 CODE_A, CODE_B = np.zeros(16, np.float32), np.ones(16, np.float32)
 
@@ -253,6 +253,18 @@ def test_program_change_density_morph_random_and_panic():
     sent = core.receive(0.05, bytes([0xBF, 23, 1]))  # panic: silence, the style stays
     assert core.serial == serial and sent[-1].message == (0xB9, ALL_NOTES_OFF, 0)
     assert core.style.threshold == pytest.approx(0.05)
+
+
+def test_a_held_code_morphs_into_a_bar_of_codes_step_by_step():
+    bar = np.arange(16 * BAR_STEPS, dtype=np.float32).reshape(16, BAR_STEPS)
+    core = BridgeCore(BridgeSettings(), [("held", CODE_B), ("bar", bar)], seed=4)
+    core.receive(0.0, bytes([0xFA, 0xF8, 0xBF, 21, 127]))
+    assert np.allclose(core.style.code, bar)
+    core.receive(0.01, bytes([0xBF, 21, 0]))
+    assert np.array_equal(core.style.code, CODE_B)
+    core.receive(0.02, bytes([0xBF, 21, 64]))
+    weight = 64 / 127
+    assert core.style.code.shape == (16, BAR_STEPS) and np.allclose(core.style.code, (1 - weight) + weight * bar)
 
 
 def test_the_random_control_draws_from_the_bundles_style_prior():

@@ -20,7 +20,7 @@ from kickgen.bridge.hostlink import PluginSession
 from kickgen.engine.producer.render import RenderSettings, render_kicks_for
 from kickgen.engine.producer.targets import midi_target
 from kickgen.engine.runtime.bundle import ModelBundle
-from kickgen.engine.runtime.style import StylePrior, random_style, sample_code
+from kickgen.engine.runtime.style import BAR_STEPS, StylePrior, random_style, sample_code
 
 SONG = Path(__file__).resolve().parents[2] / "examples" / "demo-song" / "song.mid"
 BPM, BARS = 100, 16  # the example song: 4/4
@@ -110,6 +110,22 @@ def test_a_new_style_applies_from_the_next_bar_not_yet_started():
     assert session.on_style(wire.StyleSettings(0, 9, 0.4)) == []  # the same settings again: nothing new
     assert [r.bar for r in session.on_style(wire.StyleSettings(5, 0, 0.4))] == [5]  # no slot 5: slot 0
     assert np.array_equal(session.style.code, SLOTS[0][1])
+
+
+def test_a_saved_bar_of_codes_plays_as_saved():
+    """A style fitted to a song (16 codes of 16, one per bar step) travels to the plugin
+    and back row by row, within the wire's MAX_CODE."""
+    session = new_session()
+    bar = np.linspace(-2, 2, 16 * BAR_STEPS, dtype=np.float32).reshape(16, BAR_STEPS)
+    saved = wire.StyleState(1, 0, 0.3, "my song", "97989bc64656", tuple(bar.ravel().tolist()))
+    assert wire.decode(wire.encode_style_state(wire.SAVED_STYLE, 1, 0, saved))[1] == saved
+    session.on_transport(0, transport(4, why=4))
+    replanned = session.on_saved_style(saved, "97989bc64656")
+    assert session.mismatch is None and np.array_equal(replanned[0].style.code, bar)
+    assert session.style_state("97989bc64656") == saved
+    cut = wire.StyleState(1, 0, 0.3, "cut", "97989bc64656", saved.code[:100])
+    session.on_saved_style(cut, "97989bc64656")  # neither one code nor a bar of them: the settings choose
+    assert session.mismatch is not None and np.array_equal(session.style.code, SLOTS[1][1])
 
 
 def test_a_seeded_random_style_is_drawn_where_the_bundle_says_styles_lie():

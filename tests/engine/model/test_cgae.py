@@ -135,3 +135,24 @@ def test_the_decoder_code_is_the_path_its_mean_held_or_both():
         assert torch.allclose(path, model.decode(x_warped, code), atol=1e-6)
         assert torch.allclose(both, torch.cat([held, path]), atol=1e-6)
     assert float(code.std(dim=-1).min()) > 0 and not torch.allclose(held, path)
+
+
+def test_the_bar_decoder_code_is_each_step_s_mean_code_laid_over_the_warped_steps():
+    """decoder_code "bar" reconstructs from each example's mean code at each bar step,
+    laid over the warped crop by its steps, as a fitted style is decoded; with one step
+    covering every frame it is the held code."""
+    torch.manual_seed(2)
+    model = CGAE(TINY)
+    x, y, x_warped = torch.randn(2, 4, 320), torch.randn(2, 1, 320), torch.randn(2, 4, 320)
+    frame_steps = torch.arange(320) // 20 % 16
+    steps = (torch.arange(16)[:, None] == frame_steps[None]).float().expand(2, -1, -1)
+    warped = torch.roll(steps, 7, dims=-1)
+    with torch.no_grad():
+        code, _, bar = model(x, y, x_warped, decoder_code="bar", steps=steps, steps_warped=warped)
+        per_step = torch.stack([code[:, :, frame_steps == s].mean(dim=-1) for s in range(16)], dim=-1)
+        assert torch.allclose(bar, model.decode(x_warped, per_step[:, :, torch.roll(frame_steps, 7)]), atol=1e-5)
+        ones = torch.ones(2, 1, 320)
+        _, _, one_step = model(x, y, x_warped, decoder_code="bar", steps=ones, steps_warped=ones)
+        _, _, held = model(x, y, x_warped, decoder_code="held")
+        assert torch.allclose(one_step, held, atol=1e-5)
+

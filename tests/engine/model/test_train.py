@@ -18,6 +18,7 @@ from kickgen.engine.model.crops import sample_crops, window
 from kickgen.engine.model.process import cpu_has_bf16, has_native_bf16
 from kickgen.engine.model.recipe import TrainConfig, learning_rate_scale
 from kickgen.engine.model.train import clipped_step, train
+from kickgen.engine.runtime.style import BAR_STEPS, bar_steps
 from kickgen.engine.signals.frames import FPS, SongSignals
 
 SONGS = [s.signals for s in generate_songs(6, seed=3)]
@@ -151,6 +152,15 @@ def test_kick_displacement_moves_the_kick_by_sixteenths_against_the_context(prob
     assert set(delays.astype(int)) == expected  # {-22, -11, 11, 22} when displaced
 
 
+def test_crops_carry_their_bar_steps_when_asked():
+    song = frame_ramp_song()
+    numbered = bar_steps(song)
+    x, _, steps = sample_crops([song], 50, chunk_frames=1000, rng=np.random.default_rng(0), song_steps=[numbered])
+    assert steps.shape == (50, BAR_STEPS, 1000) and torch.all(steps.sum(dim=1) == 1)  # no crop runs past the song
+    frames = x[:, 0].round().long()  # the ramp: each crop frame's frame in the song
+    assert torch.equal(steps.argmax(dim=1), torch.from_numpy(numbered)[frames])
+
+
 def test_a_window_past_either_end_is_zero_padded():
     curves = np.arange(1, 6, dtype=np.float32)[None]
     assert window(curves, -2, 4).tolist() == [[0, 0, 1, 2]]
@@ -165,6 +175,9 @@ def test_the_ablation_options_train_and_are_checked(tmp_path, capsys):
     arithmetic the epochs run in float32, saying so, and the recipe keeps bf16."""
     config = replace(CONFIG, epochs=1, input_dropout=0.3, input_dropout_mode="parts", warp_mode="peaks",
                      std_loss_form="paper", decoder_code="both", bf16=True)
+    bar = train(SONGS, out_dir=tmp_path / "bar", model_config=TINY_CONFIG, progress=False, device="cpu",
+                train_config=replace(CONFIG, epochs=1, decoder_code="bar"))
+    assert np.isfinite(bar.history[0]["mse"])
     state = train(SONGS, out_dir=tmp_path, model_config=replace(TINY_CONFIG, mapping_bias=False),
                   train_config=config, device="cpu", progress=False)
     assert np.isfinite(state.history[0]["mse"])

@@ -1,4 +1,5 @@
-"""Style codes: held random codes and a song's dominant code by k-means + Davies–Bouldin."""
+"""Style codes: held random codes, a song's dominant code by k-means + Davies–Bouldin, and
+bars of codes fitted to a song's kicks."""
 
 import json
 
@@ -6,12 +7,17 @@ import numpy as np
 import pytest
 
 from kickgen.engine.runtime.style import (
+    BAR_STEPS,
     FIT_CODE_BOUND,
     StylePrior,
+    bar_code,
+    bar_steps,
+    code_from_values,
     hold_code,
     infer_style,
     random_style,
     sample_code,
+    style_frames,
 )
 
 
@@ -42,26 +48,51 @@ def test_constant_path_is_its_own_style():
     assert style.k == 1 and style.share == 1.0 and np.allclose(style.code, 1.0)
 
 
-def test_a_style_fit_finds_back_the_code_a_kick_was_decoded_from(tiny_bundle):
-    """A kick part the decoder made from a held code is fitted back from the path's mean:
-    the squared error falls to a small part of where it starts, and `reference_style`
-    uses the fitted code where the bundle has the fitting graphs."""
+def test_a_bar_of_codes_follows_the_song_s_bars():
+    """Each frame takes the code of the sixteenth of its bar it is nearest to, bar after
+    bar; a held code and its bar of codes lay out the same; flat values round-trip."""
+    from kickgen.engine.corpus.synthetic import generate_songs
+
+    song = generate_songs(1, seed=5)[0].signals
+    steps = bar_steps(song)
+    downbeats = np.round(song.downbeat_times_s * song.fps).astype(int)
+    downbeats = downbeats[(downbeats >= 0) & (downbeats < song.n_frames)]
+    assert len(downbeats) > 2 and np.all(steps[downbeats] == 0)
+    bar = downbeats[1] - downbeats[0]
+    assert np.all(steps[downbeats[0] + round(bar / 4)] == 4) and set(np.unique(steps)) == set(range(BAR_STEPS))
+    code = np.arange(4 * BAR_STEPS, dtype=np.float32).reshape(4, BAR_STEPS)
+    frames = style_frames(code, steps)
+    assert frames.shape == (4, song.n_frames) and np.array_equal(frames[:, downbeats[1]], code[:, 0])
+    held = np.array([1.0, -2.0, 0.5, 3.0], dtype=np.float32)
+    assert np.array_equal(style_frames(held, steps), style_frames(bar_code(held), steps))
+    assert np.array_equal(code_from_values(code.ravel(), 4), code) and code_from_values(code.ravel()[:-1], 4) is None
+    assert np.array_equal(code_from_values(held, 4), held)
+
+
+def test_a_style_fit_finds_back_the_bar_of_codes_a_kick_was_decoded_from(tiny_bundle):
+    """A kick part the decoder made from a bar of codes (a different code on the
+    off-beats) is fitted back from the path's mean: the squared error falls to a small
+    part of where it starts, well below what one held code reaches, and
+    `reference_style` fits a bar of codes where the bundle has the fitting graphs."""
     from kickgen.engine.corpus.synthetic import generate_songs
     from kickgen.engine.runtime.bundle import ModelBundle
-    from kickgen.engine.runtime.style import FIT_CODE_BOUND, fit_style, reference_style
+    from kickgen.engine.runtime.style import fit_style, reference_style
 
     bundle = ModelBundle.load(tiny_bundle)
     song = generate_songs(1, seed=5)[0].signals
-    context = bundle.context_of(song)
-    wanted = np.array([1.5, -1.0, 0.5, 2.0], dtype=np.float32)  # the tiny model's 4-value code
-    kick = bundle.decode(context, hold_code(wanted, n_frames=context.shape[1]))
-    code_path, estimate = reference_style(bundle, context, kick)
-    _, fit = fit_style(bundle, context, kick, code_path.mean(axis=1), max_evaluations=200)
-    assert fit["mse_end"] < 0.02 * fit["mse_start"]
-    assert fit["evaluations"] <= 200 + 20  # L-BFGS may finish a line search past its budget
-    assert estimate.fit is not None and estimate.fit["mse_end"] < estimate.fit["mse_start"]
+    context, steps = bundle.context_of(song), bar_steps(song)
+    wanted = bar_code(np.array([1.5, -1.0, 0.5, 2.0], dtype=np.float32))  # the tiny model's 4-value code
+    wanted[:, 2::4] = np.array([-2.0, 1.0, 2.5, -0.5], dtype=np.float32)[:, None]
+    kick = bundle.decode(context, style_frames(wanted, steps))
+    code_path, estimate = reference_style(bundle, context, kick, steps)
+    start = bar_code(code_path.mean(axis=1))
+    _, fit = fit_style(bundle, context, kick, start, steps, max_evaluations=300)
+    _, held_fit = fit_style(bundle, context, kick, code_path.mean(axis=1), steps, max_evaluations=300)
+    assert fit["mse_end"] < 0.05 * fit["mse_start"] and fit["mse_end"] < 0.5 * held_fit["mse_end"]
+    assert fit["evaluations"] <= 300 + 20  # L-BFGS may finish a line search past its budget
+    assert estimate.code.shape == (4, BAR_STEPS) and estimate.fit["mse_end"] < estimate.fit["mse_start"]
     assert np.abs(estimate.code).max() <= FIT_CODE_BOUND
-    assert np.array_equal(estimate.code, fit_style(bundle, context, kick, code_path.mean(axis=1))[0])
+    assert np.array_equal(estimate.code, fit_style(bundle, context, kick, start, steps)[0])
 
 
 def test_a_long_song_is_fitted_on_evenly_spaced_excerpts():
