@@ -23,9 +23,10 @@ BAR_STEPS = 16  # a fitted style's codes per bar: sixteenths in 4/4
 
 @dataclass(frozen=True)
 class StyleEstimate:
-    """A song's style: its code, (K,) the centroid of its largest code cluster, or (K,
-    BAR_STEPS) fitted to the song's kicks (`fit`); the number of clusters k chosen by the Davies–Bouldin score, that
-    score, and the share of the song's frames in the chosen cluster."""
+    """A song's style: its code, (K,) the centroid of its largest code cluster, or
+    (K, BAR_STEPS) fitted to the song's kicks (`fit`); the number of clusters k chosen by
+    the Davies–Bouldin score, that score, and the share of the song's frames in the
+    chosen cluster."""
 
     code: np.ndarray
     k: int

@@ -5,6 +5,7 @@ only the frames a bar's kicks depend on, with the kicks a decode of the whole wi
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kickgen.bridge.clock import TICKS_PER_QUARTER, Meter
 from kickgen.bridge.core import BridgeCore, BridgeSettings
@@ -23,6 +24,7 @@ from kickgen.engine.producer.render import RenderSettings, render_kicks_for
 from kickgen.engine.producer.targets import midi_target
 from kickgen.engine.runtime.bundle import ModelBundle
 from kickgen.engine.runtime.kicks import kick_curve, kick_curve_window, quantize
+from kickgen.engine.runtime.style import BAR_STEPS
 from kickgen.engine.signals.frames import Onsets
 from kickgen.engine.signals.midi import signals_from_onsets
 from kickgen.engine.signals.peaks import pick_peaks
@@ -52,9 +54,11 @@ def bridge_kick_times(bundle, code, *, context: ContextSong | None, bars: int = 
     return np.array([s.time_s - first_clock for s in sent if s.message[0] == 0x99 and s.message[2] > 0])
 
 
-def test_with_the_whole_song_known_the_bridge_equals_the_render():
+@pytest.mark.parametrize("steps", [1, BAR_STEPS], ids=["held code", "bar of codes"])
+def test_with_the_whole_song_known_the_bridge_equals_the_render(steps):
     bundle = ModelBundle.default()
-    code = np.random.default_rng(5).standard_normal(bundle.info.code_size).astype(np.float32)
+    code = np.random.default_rng(5).standard_normal((bundle.info.code_size, steps)).astype(np.float32)
+    code = code[:, 0] if steps == 1 else code
     _, offline = render_kicks_for(bundle, midi_target(SONG), code, RenderSettings())
     live = bridge_kick_times(bundle, code, context=ContextSong.load(SONG, Meter()))
     assert len(offline.times_s) > 10

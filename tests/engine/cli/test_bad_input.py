@@ -34,7 +34,10 @@ def workdir(tmp_path, example_song):
                        "truncated.mid": smf(GROOVE)[:40], "empty.mid": b""}.items():
         (tmp_path / name).write_bytes(data)
     preset = json.loads(next((example_song.parents[1] / "presets").glob("*.json")).read_text())
-    for name, changes in {"short-code": {"code": preset["code"][:15]}, "long-code": {"code": preset["code"] + [0.0]},
+    bar = preset["code"]  # a factory preset: a bar of 16 codes of 16
+    for name, changes in {"short-code": {"code": [step[:15] for step in bar]},
+                          "long-code": {"code": [[*step, 0.0] for step in bar]}, "short-bar": {"code": bar[:15]},
+                          "ragged-bar": {"code": [*bar[:15], bar[15][:15]]}, "held-in-format-1": {"format_version": 1},
                           "string-code": {"code": "1234567890123456"}, "null-name": {"name": None},
                           "list-source": {"source": []}}.items():
         (tmp_path / f"{name}.json").write_text(json.dumps({**preset, **changes}))
@@ -93,6 +96,10 @@ CASES = {
                  "--index"),
     "15-dim preset": (["render", "song.mid", "-o", "k.mid", "--preset", "short-code.json"], "15-dim code"),
     "17-dim preset": (["render", "song.mid", "-o", "k.mid", "--preset", "long-code.json"], "17-dim code"),
+    "15-step preset": (["render", "song.mid", "-o", "k.mid", "--preset", "short-bar.json"], "16 lists of one length"),
+    "ragged preset": (["render", "song.mid", "-o", "k.mid", "--preset", "ragged-bar.json"], "16 lists of one length"),
+    "bar in format 1": (["render", "song.mid", "-o", "k.mid", "--preset", "held-in-format-1.json"],
+                        "code must be a list of numbers"),
     "string code": (["render", "song.mid", "-o", "k.mid", "--preset", "string-code.json"], "code is str, not list"),
     "null name": (["render", "song.mid", "-o", "k.mid", "--preset", "null-name.json"], "name is NoneType"),
     "list source": (["render", "song.mid", "-o", "k.mid", "--preset", "list-source.json"], "source is list"),

@@ -40,7 +40,7 @@ def test_a_preset_saved_from_a_held_out_corpus_song_gives_back_most_of_its_kicks
     (reference,) = (tmp_path / "corpus").glob("songs/*/song.mid")
     assert preset_round_trip_f(kickgen, reference, tmp_path) >= 0.7
     shown = json.loads(kickgen("preset", "show", "demo groove", "--preset-dir", tmp_path).stdout)
-    assert shown["clustering"]["k"] >= 1 and len(shown["code"]) == 16
+    assert shown["clustering"]["k"] >= 1 and np.shape(shown["code"]) == (16, 16)  # a code per sixteenth of the bar
     one_line_error(kickgen("preset", "save", "--from", reference, "--name", "demo groove", "--preset-dir", tmp_path),
                    "already exists")
     assert kickgen("preset", "delete", "demo groove", "--preset-dir", tmp_path).returncode == 0
@@ -48,7 +48,8 @@ def test_a_preset_saved_from_a_held_out_corpus_song_gives_back_most_of_its_kicks
 
 
 def test_a_preset_saved_from_the_example_song_gives_back_most_of_its_kicks(tmp_path, kickgen, example_song):
-    assert preset_round_trip_f(kickgen, example_song / "song.mid", tmp_path) >= 0.7
+    # a bar of codes gives the example's kicks back at F 0.976 with the shipped model (one held code: bound 0.7)
+    assert preset_round_trip_f(kickgen, example_song / "song.mid", tmp_path) >= 0.9
 
 
 def test_a_sampled_code_becomes_a_preset_of_its_codes_file(tmp_path, kickgen, one_line_error, example_song):
