@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from kickgen.engine.runtime.style import BAR_STEPS
+from kickgen.engine.runtime.style import BAR_STEPS, step_indicators
 from kickgen.engine.signals.frames import SongSignals, median_beat_period_s
 
 KICK_DISPLACEMENTS_SIXTEENTHS = (-2, -1, 1, 2)  # kick moved against the context by this many sixteenths
@@ -38,9 +38,9 @@ def sample_crops(
             delay = round(float(rng.choice(KICK_DISPLACEMENTS_SIXTEENTHS)) * sixteenth_frames(song))
         x[i] = window(song.context, start, chunk_frames)
         y[i] = window(song.kick, start - delay, chunk_frames)
-        if steps is not None:  # 0 is padding, 1 + s step s
-            numbered = window(song_steps[song_index][None] + 1, start, chunk_frames)
-            steps[i] = np.arange(1, BAR_STEPS + 1)[:, None] == numbered
+        if steps is not None:  # the crop's frames inside the song (start ≥ 0), zeros past its end
+            steps[i] = window(step_indicators(song_steps[song_index][start:start + chunk_frames], BAR_STEPS),
+                              0, chunk_frames)
     crops = (torch.from_numpy(x), torch.from_numpy(y))
     return crops if steps is None else (*crops, torch.from_numpy(steps))
 

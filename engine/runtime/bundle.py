@@ -19,6 +19,7 @@ import onnxruntime as ort
 from kickgen.engine.errors import KickgenError
 from kickgen.engine.runtime.bundle_files import (
     INFO_FILE,
+    ONNX_FILES,
     STYLE_FIT_FILE,
     BundleError,
     BundleInfo,
@@ -118,15 +119,17 @@ class ModelBundle:
         bundle_identity = verify_files(directory, info)
         options = session_options(threads=threads)
         providers = ["CPUExecutionProvider"]
+        names = graph_files(info) if fitting else ONNX_FILES
         try:  # in `graph_files` order: decoder, encoder, then the fitting graphs' features and style_fit
-            sessions = [ort.InferenceSession(str(directory / name), options, providers=providers)
-                        for name in graph_files(info)[: None if fitting else 2]]
+            sessions = {name: ort.InferenceSession(str(directory / name), options, providers=providers)
+                        for name in names}
         except (ort.capi.onnxruntime_pybind11_state.Fail, ort.capi.onnxruntime_pybind11_state.InvalidGraph) as exc:
             raise BundleError(directory, f"onnxruntime cannot load it ({exc})") from None
-        if len(sessions) > 2 and "steps" not in {graph_input.name for graph_input in sessions[3].get_inputs()}:
+        fit = sessions.get(STYLE_FIT_FILE)
+        if fit is not None and "steps" not in {graph_input.name for graph_input in fit.get_inputs()}:
             raise BundleError(directory / STYLE_FIT_FILE, "its style fit holds one code and cannot fit a bar of "
                               f"codes; rebuild it with `kickgen-export --add-style-fit {directory}`")
-        return cls(directory, info, bundle_identity, *sessions, style_prior=read_style_prior(directory, info))
+        return cls(directory, info, bundle_identity, *sessions.values(), style_prior=read_style_prior(directory, info))
 
     @classmethod
     def from_package(cls, package: str, name: str, *, threads: int = 1) -> ModelBundle:
